@@ -1,0 +1,1472 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Zombie reaper engine: scan /proc, classify zombie parents, confirm, act, verify, report.
+
+Standard library only (Python >= 3.8). The Ansible modules import this file; the node
+command ``zombie-reaper`` runs this same file (``python3 zombie_reaper.py --help``).
+"""
+
+import argparse
+import configparser
+import errno
+import fcntl
+import fnmatch
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections import Counter
+
+__version__ = "1.0.0"
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+CLASS_HOST_INIT = "host_init"
+CLASS_KERNEL_THREAD = "kernel_thread"
+CLASS_REAPER = "reaper"  # the reaper itself or one of its ancestors
+CLASS_RUNTIME = "container_runtime"
+CLASS_PROTECTED = "protected_daemon"
+CLASS_CONTAINER_INIT = "container_init"
+CLASS_CONTAINER_PROCESS = "container_process"
+CLASS_HOST_PROCESS = "host_process"
+
+NEVER_SIGNALLED = (CLASS_HOST_INIT, CLASS_KERNEL_THREAD, CLASS_REAPER, CLASS_RUNTIME, CLASS_PROTECTED)
+CONTAINER_CLASSES = (CLASS_CONTAINER_INIT, CLASS_CONTAINER_PROCESS)
+
+OUTCOMES = {
+    "reaped": "the parent is alive and its zombies are gone",
+    "parent_exited": "the parent exited and its zombies were reaped by their new parent",
+    "reparented_defunct": "the parent exited, but its zombies stay defunct under a new parent that does not reap",
+    "persisting": "every applicable rung was tried and zombies remain",
+    "no_rung_applies": "no rung of the ladder can work on this parent (see detail)",
+    "protected": "the parent's class or a protect pattern forbids signalling it",
+    "out_of_scope": "a host process while scope is 'containers'",
+    "below_threshold": "fewer confirmed zombies than min_zombies",
+    "too_young": "the oldest zombie was first seen less than min_age_seconds ago",
+    "unconfirmed": "the zombies were gone or changed at the confirming scan",
+    "cooldown": "a container init already escalated within container_init_cooldown",
+    "deferred": "the max_parents cap for this run was reached",
+    "identity_changed": "the parent's pid now belongs to another process; nothing sent",
+    "permission_denied": "the kernel refused the signal",
+    "would_signal": "dry run: the ladder would run on this parent",
+    "eligible": "info: the parent would be acted on by a reap run",
+}
+# Outcomes where the reaper acted and zombies it was responsible for remain.
+FAILED_OUTCOMES = ("persisting", "reparented_defunct", "permission_denied", "no_rung_applies")
+
+EXIT_OK = 0
+EXIT_ZOMBIES_REMAIN = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+EXIT_FAILURE = 4
+
+DEFAULT_LADDER = "SIGCHLD:15,SIGTERM:15,SIGKILL:5"
+# Rungs that leave the parent running; only the others count as escalation.
+GENTLE_ACTIONS = ("SIGCHLD", "REAP")
+
+PF_KTHREAD = 0x00200000
+
+RUNTIME_PATTERNS = (
+    "containerd", "containerd-shim*", "docker-containerd*", "dockerd", "docker-proxy", "docker",
+    "conmon", "crio", "cri-o", "runc", "crun", "youki", "kubelet", "podman", "buildkitd",
+    "k3s", "k3s-server", "k3s-agent", "rke2", "cri-dockerd", "lxc-start", "lxd",
+)
+PROTECTED_PATTERNS = (
+    "systemd", "systemd-*", "(sd-pam)", "init", "sshd", "sshd-session", "cron", "crond", "anacron",
+    "atd", "dbus-daemon", "dbus-broker*", "rsyslogd", "syslog-ng", "agetty", "login", "polkitd",
+    "udevd", "chronyd", "ntpd", "auditd", "snapd", "multipathd", "NetworkManager", "wpa_supplicant",
+    "irqbalance", "lvmetad", "iscsid", "kube-proxy", "sudo", "su", "tmux*", "screen", "SCREEN",
+    "zombie-reaper",
+)
+
+SIGNAL_NAMES = {}
+for _name in dir(signal):
+    if _name.startswith("SIG") and not _name.startswith("SIG_") and isinstance(getattr(signal, _name), int):
+        SIGNAL_NAMES.setdefault(_name, int(getattr(signal, _name)))
+SIGNAL_NAMES.pop("SIGSTOP", None)  # a stopped parent reaps nothing and stays stopped
+
+ZOMBIE_PIDS_LISTED = 20
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+
+class ReaperError(Exception):
+    """A problem the caller must fix; nothing was signalled."""
+
+    exit_code = EXIT_FAILURE
+
+
+class ConfigError(ReaperError):
+    """A bad option, config file or argument value."""
+
+    exit_code = EXIT_USAGE
+
+
+class LockBusy(ReaperError):
+    """Another run holds the lock."""
+
+    exit_code = EXIT_LOCKED
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------
+
+
+def parse_stat(data):
+    """Parse /proc/PID/stat (bytes or str) into a dict.
+
+    The name field may hold spaces, ')' or newlines, so split at the *last* ')'.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    left = data.find(b"(")
+    right = data.rfind(b")")
+    if left < 0 or right < left:
+        raise ValueError("malformed stat line")
+    fields = data[right + 2:].split()
+    if len(fields) < 20:
+        raise ValueError("malformed stat line: %d fields after the name" % len(fields))
+    return {
+        "pid": int(data[:left]),
+        "comm": data[left + 1:right].decode("utf-8", "replace"),
+        "state": fields[0].decode("ascii", "replace"),
+        "ppid": int(fields[1]),
+        "flags": int(fields[6]),
+        "num_threads": int(fields[17]),
+        "starttime": int(fields[19]),
+    }
+
+
+def parse_status(text):
+    """Parse the /proc/PID/status fields the engine uses."""
+    info = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        value = value.strip()
+        if key in ("SigCgt", "SigIgn", "SigBlk"):
+            info[key] = int(value, 16)
+        elif key in ("Uid", "NSpid", "NStgid"):
+            info[key] = [int(v) for v in value.split()]
+        elif key in ("TracerPid", "PPid", "Threads"):
+            info[key] = int(value)
+        elif key == "Name":
+            info[key] = value
+    return info
+
+
+def signal_bit(mask, signum):
+    """True when signal number ``signum`` is set in a /proc status signal mask."""
+    return bool(mask >> (signum - 1) & 1)
+
+
+_HEX64 = r"[0-9a-f]{64}"
+_CGROUP_CONTAINER_RES = (
+    # systemd cgroup driver: <prefix>-<id>.scope
+    (re.compile(r"(?:^|/)docker-(%s)\.scope" % _HEX64), "docker"),
+    (re.compile(r"(?:^|/)cri-containerd-(%s)\.scope" % _HEX64), "containerd"),
+    (re.compile(r"(?:^|/)crio-(%s)\.scope" % _HEX64), "cri-o"),
+    (re.compile(r"(?:^|/)libpod-(%s)\.scope" % _HEX64), "podman"),
+    (re.compile(r"(?:^|/)nerdctl-(%s)\.scope" % _HEX64), "containerd"),
+    # cgroupfs driver
+    (re.compile(r"(?:^|/)docker/(%s)(?:/|$)" % _HEX64), "docker"),
+    (re.compile(r"(?:^|/)crio-(%s)(?:/|$)" % _HEX64), "cri-o"),
+    (re.compile(r"(?:^|/)libpod-(%s)(?:/|$)" % _HEX64), "podman"),
+    (re.compile(r"(?:^|/)kubepods[^/]*(?:/[^/]+)*/pod[0-9a-f_-]+/(%s)(?:/|$)" % _HEX64), "cri"),
+    (re.compile(r"^/default/(%s)(?:/|$)" % _HEX64), "containerd"),
+)
+_CGROUP_RUNTIME_SIDE_RE = re.compile(r"(?:^|/)(?:libpod-conmon-|crio-conmon-)[0-9a-f]{64}")
+_POD_UID_RE = re.compile(r"(?:^|/)kubepods[^/]*(?:/[^/]+)*?/(?:kubepods-[a-z]+-)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:/|$)")
+
+
+def parse_cgroup(text):
+    """Attribute a process from /proc/PID/cgroup (v1 and v2).
+
+    Returns a dict: ``path`` (the v2 path, else the first v1 path naming a container),
+    ``runtime``, ``id``, ``pod_uid`` (each None when unknown) and ``runtime_side``
+    (True for runtime helper cgroups such as podman's conmon scope).
+    """
+    paths = []
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            paths.append((parts[0] == "0" and parts[1] == "", parts[2]))
+    # cgroup v2 first, then v1 hierarchies in file order
+    paths.sort(key=lambda item: not item[0])
+    result = {"path": paths[0][1] if paths else None, "runtime": None, "id": None,
+              "pod_uid": None, "runtime_side": False}
+    for _unified, path in paths:
+        if _CGROUP_RUNTIME_SIDE_RE.search(path):
+            result["runtime_side"] = True
+        pod = _POD_UID_RE.search(path)
+        if pod and not result["pod_uid"]:
+            result["pod_uid"] = pod.group(1).replace("_", "-")
+            result["path"] = path
+        for regex, runtime in _CGROUP_CONTAINER_RES:
+            match = regex.search(path)
+            if match:
+                result.update(runtime=runtime, id=match.group(1), path=path)
+                return result
+    return result
+
+
+def parse_signal(name):
+    """Return (canonical name, number) for 'SIGTERM', 'term', '15' and the like."""
+    text = str(name).strip().upper()
+    if text == "REAP":
+        raise ConfigError(
+            "ladder rung 'REAP' (ptrace-injected wait4) is not available in this version; "
+            "use signal rungs such as SIGCHLD, SIGTERM, SIGKILL")
+    if text.isdigit():
+        number = int(text)
+        for known, value in SIGNAL_NAMES.items():
+            if value == number and not known.startswith("SIGRT"):
+                return known, value
+        raise ConfigError("unknown signal number %r" % name)
+    if not text.startswith("SIG"):
+        text = "SIG" + text
+    if text not in SIGNAL_NAMES:
+        raise ConfigError("unknown signal %r (expected a name such as SIGCHLD, SIGTERM, SIGKILL)" % name)
+    return text, SIGNAL_NAMES[text]
+
+
+def parse_seconds(value, option):
+    """A non-negative number of seconds; raise ConfigError naming the option otherwise."""
+    if isinstance(value, bool):
+        raise ConfigError("%s must be a number of seconds, got %r" % (option, value))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError("%s must be a number of seconds, got %r" % (option, value)) from None
+    if number != number or number < 0 or number == float("inf"):
+        raise ConfigError("%s must be zero or more seconds, got %r" % (option, value))
+    return number
+
+
+def parse_count(value, option, minimum=0):
+    """A whole number >= minimum; raise ConfigError naming the option otherwise."""
+    if isinstance(value, bool):
+        raise ConfigError("%s must be a whole number, got %r" % (option, value))
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ConfigError("%s must be a whole number, got %r" % (option, value)) from None
+    if number < minimum:
+        raise ConfigError("%s must be at least %d, got %r" % (option, minimum, value))
+    return number
+
+
+class Rung(object):
+    """One step of the ladder: an action, then up to ``wait`` seconds for the zombies to go."""
+
+    def __init__(self, action, signum, wait):
+        self.action = action
+        self.signum = signum
+        self.wait = wait
+
+    @property
+    def gentle(self):
+        """A gentle rung leaves the parent running (no restart of a container)."""
+        return self.action in GENTLE_ACTIONS
+
+    def skip_reason(self, parent):
+        """Why this rung cannot work on ``parent``, or None when it can."""
+        if self.signum == signal.SIGKILL:
+            return None
+        caught = signal_bit(parent.sig_caught, self.signum)
+        if self.signum == signal.SIGCHLD and not caught:
+            return "SIGCHLD is not caught by the parent"
+        if signal_bit(parent.sig_ignored, self.signum):
+            return "%s is ignored by the parent" % self.action
+        if parent.namespace_init and not caught:
+            # The kernel drops a signal with the default action that an ancestor
+            # namespace sends to a namespace init; only SIGKILL gets through.
+            return "%s has no handler in a namespace init, the kernel would drop it" % self.action
+        return None
+
+    def to_dict(self):
+        return {"signal": self.action, "wait": self.wait}
+
+    def __repr__(self):
+        return "%s:%g" % (self.action, self.wait)
+
+
+def parse_ladder(value):
+    """Parse 'SIGCHLD:15,SIGTERM:15,SIGKILL:5' or a list of {signal, wait} dicts."""
+    if value is None or value == "":
+        value = DEFAULT_LADDER
+    items = []
+    if isinstance(value, str):
+        for chunk in value.split(","):
+            chunk = chunk.strip()
+            if not chunk:
+                continue
+            name, sep, wait = chunk.partition(":")
+            if not sep:
+                raise ConfigError("ladder rung %r must be SIGNAL:SECONDS" % chunk)
+            items.append((name, wait))
+    elif isinstance(value, (list, tuple)):
+        for entry in value:
+            if isinstance(entry, dict):
+                unknown = set(entry) - {"signal", "wait"}
+                if unknown or "signal" not in entry:
+                    raise ConfigError("ladder rung %r must have keys 'signal' and 'wait'" % (entry,))
+                items.append((entry["signal"], entry.get("wait", 5)))
+            elif isinstance(entry, str):
+                items.extend(_rung_text(entry))
+            else:
+                raise ConfigError("ladder rung %r must be a dict or 'SIGNAL:SECONDS'" % (entry,))
+    else:
+        raise ConfigError("ladder must be a list or 'SIGNAL:SECONDS,...', got %r" % (value,))
+    if not items:
+        raise ConfigError("ladder must have at least one rung")
+    rungs = []
+    for name, wait in items:
+        action, signum = parse_signal(name)
+        rungs.append(Rung(action, signum, parse_seconds(wait, "wait of ladder rung %s" % action)))
+    return rungs
+
+
+def _rung_text(text):
+    name, sep, wait = text.partition(":")
+    if not sep:
+        raise ConfigError("ladder rung %r must be SIGNAL:SECONDS" % text)
+    return [(name, wait)]
+
+
+# ---------------------------------------------------------------------------
+# Policy (every option, validated in one place)
+# ---------------------------------------------------------------------------
+
+OPTION_DEFAULTS = {
+    "min_zombies": 1,
+    "confirm_seconds": 2.0,
+    "min_age_seconds": 0.0,
+    "ladder": DEFAULT_LADDER,
+    "container_init_cooldown": 3600.0,
+    "protect": [],
+    "state_file": None,
+    "backend": "procfs",
+    "scope": "containers",
+    "max_parents": 25,
+    "limit_subtree": None,
+    "limit_cgroup": None,
+    "limit_container": None,
+    "proc_root": "/proc",
+    "pods_log_dir": "/var/log/pods",
+}
+
+BACKENDS = ("procfs", "psutil")
+SCOPES = ("containers", "all")
+
+
+class Policy(object):
+    """Validated options. Build with ``Policy.from_options(**options)``."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    @classmethod
+    def from_options(cls, **options):
+        unknown = set(options) - set(OPTION_DEFAULTS)
+        if unknown:
+            raise ConfigError("unknown option(s): %s" % ", ".join(sorted(unknown)))
+        raw = dict(OPTION_DEFAULTS)
+        raw.update({k: v for k, v in options.items() if v is not None})
+        protect = raw["protect"]
+        if isinstance(protect, str):
+            protect = [p.strip() for p in protect.split(",") if p.strip()]
+        if not isinstance(protect, (list, tuple)) or not all(isinstance(p, str) and p for p in protect):
+            raise ConfigError("protect must be a list of non-empty patterns, got %r" % (raw["protect"],))
+        if raw["backend"] not in BACKENDS:
+            raise ConfigError("backend must be one of %s, got %r" % ("|".join(BACKENDS), raw["backend"]))
+        if raw["scope"] not in SCOPES:
+            raise ConfigError("scope must be one of %s, got %r" % ("|".join(SCOPES), raw["scope"]))
+        subtree = raw["limit_subtree"]
+        if subtree is not None:
+            subtree = parse_count(subtree, "limit_subtree", minimum=1)
+        return cls(
+            min_zombies=parse_count(raw["min_zombies"], "min_zombies", minimum=1),
+            confirm_seconds=parse_seconds(raw["confirm_seconds"], "confirm_seconds"),
+            min_age_seconds=parse_seconds(raw["min_age_seconds"], "min_age_seconds"),
+            ladder=parse_ladder(raw["ladder"]),
+            container_init_cooldown=parse_seconds(raw["container_init_cooldown"], "container_init_cooldown"),
+            protect=list(protect),
+            state_file=raw["state_file"] or None,
+            backend=raw["backend"],
+            scope=raw["scope"],
+            max_parents=parse_count(raw["max_parents"], "max_parents", minimum=0),
+            limit_subtree=subtree,
+            limit_cgroup=raw["limit_cgroup"] or None,
+            limit_container=raw["limit_container"] or None,
+            proc_root=raw["proc_root"].rstrip("/") or "/",
+            pods_log_dir=raw["pods_log_dir"],
+        )
+
+    def describe(self):
+        """The policy as plain data for the report."""
+        return {
+            "min_zombies": self.min_zombies, "confirm_seconds": self.confirm_seconds,
+            "min_age_seconds": self.min_age_seconds, "ladder": [r.to_dict() for r in self.ladder],
+            "container_init_cooldown": self.container_init_cooldown, "protect": self.protect,
+            "state_file": self.state_file, "backend": self.backend, "scope": self.scope,
+            "max_parents": self.max_parents, "limit_subtree": self.limit_subtree,
+            "limit_cgroup": self.limit_cgroup, "limit_container": self.limit_container,
+        }
+
+
+# ---------------------------------------------------------------------------
+# Scanning
+# ---------------------------------------------------------------------------
+
+
+class Zombie(object):
+    __slots__ = ("pid", "ppid", "starttime", "comm")
+
+    def __init__(self, pid, ppid, starttime, comm):
+        self.pid = pid
+        self.ppid = ppid
+        self.starttime = starttime
+        self.comm = comm
+
+
+class Scan(object):
+    """What one pass over the process table found."""
+
+    def __init__(self):
+        self.processes = 0
+        self.zombies_by_parent = {}  # ppid -> [Zombie]
+        self.zombie_leaders_with_threads = 0
+        self.ppid_of = None  # pid -> ppid for every process, only when a subtree limit needs it
+
+    @property
+    def zombie_count(self):
+        return sum(len(z) for z in self.zombies_by_parent.values())
+
+
+def read_file(path, limit=65536):
+    """Read a small /proc file as bytes; None if the process is gone or unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, limit)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _proc_pids(proc_root):
+    try:
+        names = os.listdir(proc_root)
+    except OSError as exc:
+        raise ReaperError("cannot read %s: %s" % (proc_root, exc.strerror or exc)) from None
+    pids = [int(n) for n in names if n.isdigit()]
+    if not pids:
+        raise ReaperError("%s lists no processes: is procfs mounted there?" % proc_root)
+    return pids
+
+
+def scan_procfs(proc_root="/proc", want_ppids=False):
+    """One pass over every numeric /proc entry.
+
+    Cheap per process (one open/read/close of ``stat``, the state byte checked first);
+    only zombies are parsed in full. Entries that vanish mid-scan are skipped.
+    """
+    scan = Scan()
+    pids = _proc_pids(proc_root)
+    scan.processes = len(pids)
+    by_parent = scan.zombies_by_parent
+    ppid_of = {} if want_ppids else None
+    o_rdonly = os.O_RDONLY
+    os_open, os_read, os_close = os.open, os.read, os.close
+    prefix = proc_root + "/"
+    for pid in pids:
+        try:
+            fd = os_open(prefix + str(pid) + "/stat", o_rdonly)
+        except OSError:
+            continue
+        try:
+            data = os_read(fd, 1024)
+        except OSError:
+            continue
+        finally:
+            os_close(fd)
+        right = data.rfind(b")")
+        if right < 0:
+            continue
+        state = data[right + 2:right + 3]
+        if ppid_of is not None:
+            ppid_of[pid] = int(data[right + 4:data.find(b" ", right + 4)])
+        if state != b"Z":
+            continue
+        try:
+            fields = data[right + 2:].split()
+            ppid = int(fields[1])
+            if int(fields[17]) > 1:
+                # A thread-group leader that exited while other threads run:
+                # shown as Z, but no wait() can collect it until they end.
+                scan.zombie_leaders_with_threads += 1
+                continue
+            zombie = Zombie(pid, ppid, int(fields[19]),
+                            data[data.find(b"(") + 1:right].decode("utf-8", "replace"))
+        except (IndexError, ValueError):
+            continue
+        group = by_parent.get(ppid)
+        if group is None:
+            by_parent[ppid] = [zombie]
+        else:
+            group.append(zombie)
+    scan.ppid_of = ppid_of
+    return scan
+
+
+def scan_psutil(proc_root="/proc", want_ppids=False):
+    """The same pass through psutil (optional dependency on the node)."""
+    try:
+        import psutil  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        raise ReaperError("backend 'psutil' needs the psutil package on the node (pip install psutil)") from None
+    if proc_root != "/proc":
+        psutil.PROCFS_PATH = proc_root
+    scan = Scan()
+    ppid_of = {} if want_ppids else None
+    boot = psutil.boot_time()
+    ticks = clock_ticks()
+    count = 0
+    for proc in psutil.process_iter(["ppid", "status", "create_time", "name", "num_threads"]):
+        info = proc.info
+        if info["ppid"] is None:
+            continue
+        count += 1
+        if ppid_of is not None:
+            ppid_of[proc.pid] = info["ppid"]
+        if info["status"] != psutil.STATUS_ZOMBIE:
+            continue
+        if (info["num_threads"] or 1) > 1:
+            scan.zombie_leaders_with_threads += 1
+            continue
+        starttime = int(round((info["create_time"] - boot) * ticks))
+        scan.zombies_by_parent.setdefault(info["ppid"], []).append(
+            Zombie(proc.pid, info["ppid"], starttime, info["name"] or ""))
+    scan.processes = count
+    scan.ppid_of = ppid_of
+    return scan
+
+
+SCANNERS = {"procfs": scan_procfs, "psutil": scan_psutil}
+
+
+def clock_ticks():
+    return os.sysconf("SC_CLK_TCK")
+
+
+def read_stat(proc_root, pid):
+    """Parsed stat of ``pid`` or None when gone."""
+    data = read_file("%s/%d/stat" % (proc_root, pid), 1024)
+    if not data:
+        return None
+    try:
+        return parse_stat(data)
+    except ValueError:
+        return None
+
+
+def zombie_still_there(proc_root, zombie):
+    """The same zombie (pid and start time) is still defunct; returns its current ppid or None."""
+    stat = read_stat(proc_root, zombie.pid)
+    if stat is None or stat["state"] != "Z" or stat["starttime"] != zombie.starttime:
+        return None
+    return stat["ppid"]
+
+
+def pid_headroom(proc_root, processes):
+    """Processes and threads in use against pid_max and threads-max."""
+    result = {"processes": processes, "threads": None, "pid_max": None, "threads_max": None,
+              "free": None, "used_percent": None}
+    loadavg = read_file(proc_root + "/loadavg")
+    if loadavg:
+        try:
+            result["threads"] = int(loadavg.split()[3].split(b"/")[1])
+        except (IndexError, ValueError):
+            pass
+    for key, name in (("pid_max", "pid_max"), ("threads_max", "threads-max")):
+        data = read_file("%s/sys/kernel/%s" % (proc_root, name))
+        if data:
+            try:
+                result[key] = int(data)
+            except ValueError:
+                pass
+    in_use = result["threads"] or processes
+    limits = [v for v in (result["pid_max"], result["threads_max"]) if v]
+    if limits:
+        limit = min(limits)
+        result["free"] = max(limit - in_use, 0)
+        result["used_percent"] = round(100.0 * in_use / limit, 2)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Parents: details, attribution, classification
+# ---------------------------------------------------------------------------
+
+
+class Parent(object):
+    """A process with zombie children, as inspected for classification."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.starttime = None
+        self.ppid = None
+        self.comm = ""
+        self.cmdline = ""
+        self.exe = None
+        self.uid = None
+        self.flags = 0
+        self.nspid = []
+        self.sig_caught = 0
+        self.sig_ignored = 0
+        self.tracer = 0
+        self.pidns = None
+        self.cgroup = {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False}
+        self.pod = None
+        self.klass = None
+        self.reason = None
+        self.zombies = []
+
+    @property
+    def nested(self):
+        """In a PID namespace below the one whose /proc we read."""
+        return len(self.nspid) > 1
+
+    @property
+    def namespace_init(self):
+        return self.nested and self.nspid[-1] == 1
+
+    @property
+    def names(self):
+        names = {self.comm}
+        argv0 = self.cmdline.split(" ", 1)[0] if self.cmdline else ""
+        if argv0:
+            names.add(os.path.basename(argv0))
+        if self.exe:
+            names.add(os.path.basename(self.exe))
+        names.discard("")
+        return names
+
+    @property
+    def in_container(self):
+        return self.nested or bool(self.cgroup.get("id")) or bool(self.cgroup.get("pod_uid"))
+
+    @property
+    def container_key(self):
+        """Stable key of the container (or PID namespace) the parent belongs to."""
+        if self.cgroup.get("id"):
+            return "container:" + self.cgroup["id"]
+        if self.pidns:
+            return "pidns:" + self.pidns
+        return "pid:%d:%s" % (self.pid, self.starttime)
+
+    def container_dict(self):
+        if not self.in_container:
+            return None
+        data = {"runtime": self.cgroup.get("runtime"), "id": self.cgroup.get("id"),
+                "pod_uid": self.cgroup.get("pod_uid"), "pod_namespace": None, "pod_name": None,
+                "pid_namespace": self.pidns, "pid_in_container": self.nspid[-1] if self.nested else None}
+        if self.pod:
+            data["pod_namespace"], data["pod_name"] = self.pod
+        return data
+
+
+def inspect_parent(proc_root, pid):
+    """Read what classification needs; None when the parent is gone."""
+    stat = read_stat(proc_root, pid)
+    if stat is None:
+        return None
+    parent = Parent(pid)
+    parent.starttime = stat["starttime"]
+    parent.ppid = stat["ppid"]
+    parent.comm = stat["comm"]
+    parent.flags = stat["flags"]
+    base = "%s/%d" % (proc_root, pid)
+    status = read_file(base + "/status")
+    if status:
+        info = parse_status(status.decode("utf-8", "replace"))
+        parent.uid = (info.get("Uid") or [None])[0]
+        parent.nspid = info.get("NSpid") or [pid]
+        parent.sig_caught = info.get("SigCgt", 0)
+        parent.sig_ignored = info.get("SigIgn", 0)
+        parent.tracer = info.get("TracerPid", 0)
+    else:
+        parent.nspid = [pid]
+    cmdline = read_file(base + "/cmdline")
+    if cmdline:
+        parent.cmdline = cmdline.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    try:
+        parent.exe = os.readlink(base + "/exe")
+    except OSError:
+        parent.exe = None
+    try:
+        link = os.readlink(base + "/ns/pid")
+        parent.pidns = link[link.find("[") + 1:link.rfind("]")] or None
+    except OSError:
+        parent.pidns = None
+    cgroup = read_file(base + "/cgroup")
+    if cgroup:
+        parent.cgroup = parse_cgroup(cgroup.decode("utf-8", "replace"))
+    return parent
+
+
+def pod_names(pods_log_dir):
+    """Map pod UID -> (namespace, name) from /var/log/pods/<namespace>_<name>_<uid>."""
+    pods = {}
+    try:
+        entries = os.listdir(pods_log_dir)
+    except OSError:
+        return pods
+    for entry in entries:
+        parts = entry.split("_")
+        if len(parts) >= 3:
+            pods[parts[-1]] = ("_".join(parts[:-2]) if len(parts) > 3 else parts[0], parts[-2])
+    return pods
+
+
+def matches_any(names, patterns):
+    for pattern in patterns:
+        for name in names:
+            if fnmatch.fnmatchcase(name, pattern):
+                return pattern
+    return None
+
+
+def attribution_protected(parent, patterns):
+    """Protect patterns that name a container, pod or cgroup apply in any namespace."""
+    container = parent.container_dict() or {}
+    for pattern in patterns:
+        kind, sep, value = pattern.partition(":")
+        if not sep:
+            continue
+        if kind == "container" and container.get("id") and container["id"].startswith(value):
+            return pattern
+        if kind == "pod" and container.get("pod_name"):
+            if fnmatch.fnmatchcase("%s/%s" % (container["pod_namespace"], container["pod_name"]), value):
+                return pattern
+        if kind == "cgroup" and parent.cgroup.get("path") and fnmatch.fnmatchcase(parent.cgroup["path"], value):
+            return pattern
+    return None
+
+
+def classify(parent, reaper_lineage, user_patterns):
+    """Set ``parent.klass`` and ``parent.reason``; the first rule that applies wins."""
+    if parent.pid == 1:
+        return _set_class(parent, CLASS_HOST_INIT, "PID 1 of this PID namespace")
+    if parent.flags & PF_KTHREAD or parent.pid == 2 or parent.ppid == 2:
+        return _set_class(parent, CLASS_KERNEL_THREAD, "kernel thread")
+    if parent.pid in reaper_lineage:
+        return _set_class(parent, CLASS_REAPER, "the reaper itself or one of its ancestors")
+    attribution = attribution_protected(parent, user_patterns)
+    if attribution:
+        return _set_class(parent, CLASS_PROTECTED, "protect pattern %r" % attribution)
+    if not parent.nested:
+        # Names are trusted only in the host PID namespace: tenants choose their own names.
+        runtime = matches_any(parent.names, RUNTIME_PATTERNS)
+        if runtime or parent.cgroup.get("runtime_side"):
+            return _set_class(parent, CLASS_RUNTIME, "container runtime (%s)" % (runtime or "runtime cgroup"))
+        name_patterns = [p for p in user_patterns if ":" not in p]
+        pattern = matches_any(parent.names, name_patterns)
+        if pattern:
+            return _set_class(parent, CLASS_PROTECTED, "protect pattern %r" % pattern)
+        pattern = matches_any(parent.names, PROTECTED_PATTERNS)
+        if pattern:
+            return _set_class(parent, CLASS_PROTECTED, "protected host daemon (%s)" % pattern)
+    if parent.namespace_init:
+        return _set_class(parent, CLASS_CONTAINER_INIT, "PID 1 of a nested PID namespace")
+    if parent.in_container:
+        return _set_class(parent, CLASS_CONTAINER_PROCESS,
+                          "in a nested PID namespace" if parent.nested else "in a container cgroup")
+    return _set_class(parent, CLASS_HOST_PROCESS, "host process")
+
+
+def _set_class(parent, klass, reason):
+    parent.klass = klass
+    parent.reason = reason
+    return klass
+
+
+def reaper_lineage(proc_root):
+    """PIDs of this process and all its ancestors, as seen through proc_root."""
+    lineage = set()
+    pid = os.getpid()
+    while pid > 0 and pid not in lineage:
+        lineage.add(pid)
+        stat = read_stat(proc_root, pid)
+        if stat is None:
+            break
+        pid = stat["ppid"]
+    return lineage
+
+
+# ---------------------------------------------------------------------------
+# State file: first-seen times and container-init cooldowns, across runs
+# ---------------------------------------------------------------------------
+
+STATE_VERSION = 1
+
+
+class State(object):
+    def __init__(self, path):
+        self.path = path
+        self.first_seen = {}
+        self.escalated = {}
+        self.warning = None
+        if path:
+            self._load()
+
+    def _load(self):
+        try:
+            with open(self.path, "r") as handle:
+                data = json.load(handle)
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as exc:
+            self.warning = "state file %s is unreadable or corrupt (%s); it is replaced" % (self.path, exc)
+            return
+        if (not isinstance(data, dict) or data.get("version") != STATE_VERSION
+                or not isinstance(data.get("first_seen"), dict) or not isinstance(data.get("escalated"), dict)
+                or not all(isinstance(v, (int, float)) for v in data["first_seen"].values())
+                or not all(isinstance(v, (int, float)) for v in data["escalated"].values())):
+            self.warning = "state file %s has an unexpected layout; it is replaced" % self.path
+            return
+        self.first_seen = data["first_seen"]
+        self.escalated = data["escalated"]
+
+    def save(self, live_zombie_keys, now, cooldown):
+        if not self.path:
+            return
+        self.first_seen = {k: v for k, v in self.first_seen.items() if k in live_zombie_keys}
+        self.escalated = {k: v for k, v in self.escalated.items() if now - v < max(cooldown, 1)}
+        directory = os.path.dirname(os.path.abspath(self.path))
+        tmp = "%s.%d.tmp" % (self.path, os.getpid())
+        try:
+            os.makedirs(directory, exist_ok=True)
+            with open(tmp, "w") as handle:
+                json.dump({"version": STATE_VERSION, "first_seen": self.first_seen,
+                           "escalated": self.escalated}, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise ReaperError("cannot write state file %s: %s" % (self.path, exc.strerror or exc)) from None
+
+
+def zombie_key(zombie):
+    return "%d:%d" % (zombie.pid, zombie.starttime)
+
+
+# ---------------------------------------------------------------------------
+# Acting
+# ---------------------------------------------------------------------------
+
+HAVE_PIDFD = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
+
+
+def send_signal(proc_root, pid, starttime, signum):
+    """Signal ``pid`` only if it is still the process that started at ``starttime``.
+
+    With pidfds the check is race-free: the pidfd pins the process, then its start
+    time is checked, then the signal goes through the pidfd. Returns 'sent', 'gone',
+    'identity_changed' or 'permission_denied'.
+    """
+    fd = None
+    if HAVE_PIDFD:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return "gone"
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSYS, errno.EINVAL):
+                return "gone" if exc.errno == errno.ESRCH else "permission_denied"
+    try:
+        stat = read_stat(proc_root, pid)
+        if stat is None:
+            return "gone"
+        if stat["starttime"] != starttime or stat["state"] == "Z":
+            return "identity_changed"
+        if fd is not None:
+            signal.pidfd_send_signal(fd, signum)
+        else:
+            os.kill(pid, signum)
+        return "sent"
+    except ProcessLookupError:
+        return "gone"
+    except PermissionError:
+        return "permission_denied"
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def capable_of_kill():
+    """Effective CAP_KILL (root has it unless dropped)."""
+    data = read_file("/proc/self/status")
+    if data:
+        for line in data.decode("ascii", "replace").splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> 5 & 1)
+    return os.geteuid() == 0
+
+
+class Case(object):
+    """One parent's journey through a run: findings, actions and outcome."""
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.confirmed = list(parent.zombies)
+        self.remaining = list(parent.zombies)
+        self.outcome = None
+        self.detail = None
+        self.action = "none"
+        self.signals = []
+        self.skipped = []
+        self.reparented_to = []
+        self.oldest_seen_seconds = None
+        self.parent_alive = True
+        self.escalation_granted = False
+        self.died_at = None
+        self.done = False
+
+    def finish(self, outcome, detail=None):
+        self.outcome = outcome
+        if detail:
+            self.detail = detail
+        self.done = True
+
+    def refresh(self, proc_root):
+        """Drop zombies that are gone; note whether the parent still lives. Cheap: stops at the first survivor
+        unless the parent is gone (then every survivor's new parent is recorded)."""
+        stat = read_stat(proc_root, self.parent.pid)
+        self.parent_alive = stat is not None and stat["starttime"] == self.parent.starttime and stat["state"] != "Z"
+        if not self.parent_alive and self.died_at is None:
+            self.died_at = time.monotonic()
+        keep = []
+        for index, zombie in enumerate(self.remaining):
+            ppid = zombie_still_there(proc_root, zombie)
+            if ppid is None:
+                continue
+            if self.parent_alive and ppid == self.parent.pid:
+                keep.extend(self.remaining[index:])
+                break
+            keep.append(zombie)
+            if ppid != self.parent.pid and ppid not in self.reparented_to:
+                self.reparented_to.append(ppid)
+        self.remaining = keep
+        return not self.remaining or not self.parent_alive
+
+
+def run_ladder(cases, policy, state, now, dry_run, log):
+    """Advance every eligible parent through the ladder together: one ladder's time per run."""
+    proc_root = policy.proc_root
+    active = list(cases)
+    for rung in policy.ladder:
+        active = [c for c in active if not c.done]
+        if not active:
+            break
+        signalled = []
+        for case in active:
+            parent = case.parent
+            reason = rung.skip_reason(parent)
+            if reason:
+                case.skipped.append({"signal": rung.action, "reason": reason})
+                continue
+            if (not rung.gentle and parent.klass == CLASS_CONTAINER_INIT
+                    and not _cooldown_allows(case, policy, state, now, dry_run)):
+                continue
+            if dry_run:
+                case.signals.append({"signal": rung.action, "result": "would_send"})
+                continue
+            result = send_signal(proc_root, parent.pid, parent.starttime, rung.signum)
+            case.signals.append({"signal": rung.action, "result": result, "at": round(time.time(), 3)})
+            log("%s -> pid %d (%s): %s" % (rung.action, parent.pid, parent.comm, result))
+            if result == "sent":
+                case.action = "signalled"
+                signalled.append(case)
+            elif result == "gone":
+                case.refresh(proc_root)
+                if not _conclude(case):
+                    signalled.append(case)
+            else:
+                case.finish(result)
+        if signalled and not dry_run:
+            _wait_for(signalled, rung.wait, proc_root)
+    for case in cases:
+        if case.done:
+            continue
+        if dry_run:
+            if any(s["result"] == "would_send" for s in case.signals):
+                case.action = "would_signal"
+                case.finish("would_signal", "rungs: %s" % ", ".join(s["signal"] for s in case.signals))
+            else:
+                case.finish("no_rung_applies", _skips_text(case))
+        elif not case.signals:
+            case.finish("no_rung_applies", _skips_text(case))
+        else:
+            case.refresh(proc_root)
+            _conclude(case, final=True)
+
+
+def _skips_text(case):
+    return "; ".join("%s skipped: %s" % (s["signal"], s["reason"]) for s in case.skipped) or None
+
+
+def _cooldown_allows(case, policy, state, now, dry_run):
+    if case.escalation_granted:
+        return True
+    key = case.parent.container_key
+    last = state.escalated.get(key)
+    if last is not None and now - last < policy.container_init_cooldown:
+        case.finish("cooldown", "escalated %ds ago; container_init_cooldown is %ds"
+                    % (now - last, policy.container_init_cooldown))
+        return False
+    if not dry_run:
+        state.escalated[key] = now
+    case.escalation_granted = True
+    return True
+
+
+def _wait_for(cases, seconds, proc_root):
+    deadline = time.monotonic() + seconds
+    pending = list(cases)
+    interval = 0.02
+    while pending:
+        pending = [c for c in pending if not (c.refresh(proc_root) and _conclude(c))]
+        if not pending or time.monotonic() >= deadline:
+            return
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+        interval = min(interval * 2, 0.25)
+
+
+# How long after a parent's death its adopter gets to reap the zombies before we call them stuck.
+ADOPTION_GRACE_SECONDS = 1.0
+
+
+def _conclude(case, final=False):
+    """Set the outcome once the parent is done; True when concluded."""
+    if case.parent_alive:
+        if not case.remaining:
+            case.finish("reaped")
+            return True
+        if final:
+            case.finish("persisting", "%d of %d zombies remain" % (len(case.remaining), len(case.confirmed)))
+            return True
+        return False
+    # The parent is gone: ``refresh`` kept only the zombies still defunct elsewhere.
+    if not case.remaining:
+        case.finish("parent_exited")
+    elif not final and time.monotonic() - case.died_at < ADOPTION_GRACE_SECONDS:
+        return False  # give the adopting parent a moment to reap
+    else:
+        case.finish("reparented_defunct", "%d zombies now under pid(s) %s"
+                    % (len(case.remaining), ", ".join(str(p) for p in case.reparented_to) or "?"))
+    return True
+
+
+# ---------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------
+
+
+def _limit_matches(parent, policy, ppid_of):
+    if policy.limit_subtree is not None:
+        pid, seen = parent.pid, set()
+        while pid not in seen and pid != policy.limit_subtree:
+            seen.add(pid)
+            pid = (ppid_of or {}).get(pid, 0)
+            if pid <= 0:
+                return False
+    if policy.limit_cgroup is not None:
+        if not parent.cgroup.get("path") or not fnmatch.fnmatchcase(parent.cgroup["path"], policy.limit_cgroup):
+            return False
+    if policy.limit_container is not None:
+        container = parent.container_dict() or {}
+        wanted = policy.limit_container
+        candidates = [container.get("id") or "", container.get("pod_uid") or ""]
+        if container.get("pod_name"):
+            candidates.append("%s/%s" % (container["pod_namespace"], container["pod_name"]))
+        if not any(c and (c == wanted or (len(wanted) >= 4 and c.startswith(wanted))) for c in candidates):
+            return False
+    return True
+
+
+def run(policy, mode="reap", dry_run=False, log=None):
+    """Scan, classify, confirm, act (unless ``dry_run`` or ``mode == 'info'``), verify; return the report."""
+    log = log or (lambda message: None)
+    started = time.monotonic()
+    now = time.time()
+    state = State(policy.state_file)
+    warnings = [state.warning] if state.warning else []
+    scanner = SCANNERS[policy.backend]
+    scan_started = time.monotonic()
+    scan = scanner(policy.proc_root, want_ppids=policy.limit_subtree is not None)
+    scan_seconds = time.monotonic() - scan_started
+
+    lineage = reaper_lineage(policy.proc_root)
+    pods = None
+    cases = []
+    outside = 0
+    for ppid, zombies in scan.zombies_by_parent.items():
+        parent = inspect_parent(policy.proc_root, ppid)
+        if parent is None:
+            continue  # the parent exited between the reads; its zombies are someone else's now
+        parent.zombies = zombies
+        if parent.in_container and parent.cgroup.get("pod_uid"):
+            if pods is None:
+                pods = pod_names(policy.pods_log_dir)
+            parent.pod = pods.get(parent.cgroup["pod_uid"])
+        if not _limit_matches(parent, policy, scan.ppid_of):
+            outside += len(zombies)
+            continue
+        classify(parent, lineage, policy.protect)
+        cases.append(Case(parent))
+    cases.sort(key=lambda c: (-len(c.confirmed), c.parent.pid))
+
+    # Decide what is a candidate before confirming, so protected parents cost no second read.
+    candidates = []
+    for case in cases:
+        klass = case.parent.klass
+        if klass in NEVER_SIGNALLED:
+            case.finish("protected", case.parent.reason)
+        elif klass == CLASS_HOST_PROCESS and policy.scope == "containers":
+            case.finish("out_of_scope", "scope is 'containers'; use scope 'all' to act on host processes")
+        elif len(case.confirmed) < policy.min_zombies:
+            case.finish("below_threshold", "%d < min_zombies %d" % (len(case.confirmed), policy.min_zombies))
+        else:
+            candidates.append(case)
+
+    if candidates and policy.confirm_seconds > 0:
+        time.sleep(policy.confirm_seconds)
+        for case in candidates:
+            _confirm(case, policy.proc_root)
+
+    live_keys = set()
+    for case in cases:
+        for zombie in case.confirmed:
+            key = zombie_key(zombie)
+            live_keys.add(key)
+            state.first_seen.setdefault(key, now)
+        if case.confirmed:
+            case.oldest_seen_seconds = round(now - min(state.first_seen[zombie_key(z)] for z in case.confirmed), 3)
+
+    eligible = []
+    for case in candidates:
+        if case.done:
+            continue
+        if len(case.confirmed) < policy.min_zombies:
+            case.finish("below_threshold", "%d confirmed < min_zombies %d" % (len(case.confirmed), policy.min_zombies))
+        elif policy.state_file and policy.min_age_seconds and case.oldest_seen_seconds < policy.min_age_seconds:
+            case.finish("too_young", "oldest zombie first seen %ss ago; min_age_seconds is %s"
+                        % (case.oldest_seen_seconds, policy.min_age_seconds))
+        else:
+            eligible.append(case)
+
+    if mode == "info":
+        for case in eligible:
+            case.finish("eligible", "the ladder would run on this parent")
+    else:
+        if policy.max_parents and len(eligible) > policy.max_parents:
+            for case in eligible[policy.max_parents:]:
+                case.finish("deferred", "max_parents %d reached" % policy.max_parents)
+            eligible = eligible[:policy.max_parents]
+        if not dry_run:
+            _check_rights(eligible)
+        run_ladder(eligible, policy, state, now, dry_run, log)
+
+    if mode != "info" and not dry_run:
+        state.save(live_keys, now, policy.container_init_cooldown)
+
+    report = _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started)
+    return report
+
+
+def _confirm(case, proc_root):
+    """Second look: same parent (pid + start time) and same zombies still defunct under it."""
+    stat = read_stat(proc_root, case.parent.pid)
+    if stat is None or stat["starttime"] != case.parent.starttime:
+        case.confirmed = []
+        case.remaining = []
+        case.finish("unconfirmed", "the parent exited or its pid was reused")
+        return
+    case.confirmed = [z for z in case.confirmed if zombie_still_there(proc_root, z) == case.parent.pid]
+    case.remaining = list(case.confirmed)
+    if not case.confirmed:
+        case.finish("unconfirmed", "the parent reaped its zombies before the confirming scan")
+
+
+def _check_rights(cases):
+    if not cases or capable_of_kill():
+        return
+    euid = os.geteuid()
+    foreign = [c.parent for c in cases if c.parent.uid is not None and c.parent.uid != euid]
+    if foreign:
+        raise ReaperError(
+            "no right to signal pid %d (uid %s) and %d other parent(s): run as root or with CAP_KILL; "
+            "nothing was signalled" % (foreign[0].pid, foreign[0].uid, len(foreign) - 1))
+
+
+def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started):
+    parents = []
+    outcomes = Counter()
+    signals_sent = 0
+    cleared = 0
+    for case in cases:
+        parent = case.parent
+        outcomes[case.outcome] += 1
+        sent = [s for s in case.signals if s["result"] == "sent"]
+        signals_sent += len(sent)
+        if case.outcome in ("reaped", "parent_exited"):
+            cleared += len(case.confirmed) - len(case.remaining)
+        names = Counter(z.comm for z in parent.zombies)
+        parents.append({
+            "pid": parent.pid,
+            "starttime": parent.starttime,
+            "ppid": parent.ppid,
+            "comm": parent.comm,
+            "cmdline": parent.cmdline[:512],
+            "uid": parent.uid,
+            "class": parent.klass,
+            "reason": parent.reason,
+            "container": parent.container_dict(),
+            "cgroup": parent.cgroup.get("path"),
+            "zombies": len(parent.zombies),
+            "zombies_confirmed": len(case.confirmed),
+            "zombies_remaining": len(case.remaining) if case.action == "signalled" else len(case.confirmed),
+            "zombie_pids": sorted(z.pid for z in parent.zombies)[:ZOMBIE_PIDS_LISTED],
+            "zombie_names": dict(names.most_common(10)),
+            "oldest_zombie_seen_seconds": case.oldest_seen_seconds,
+            "action": case.action,
+            "signals": case.signals,
+            "skipped_rungs": case.skipped,
+            "outcome": case.outcome,
+            "detail": case.detail,
+            "reparented_to": case.reparented_to,
+        })
+    total = sum(len(c.parent.zombies) for c in cases)
+    return {
+        "version": __version__,
+        "host": socket.gethostname(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "mode": mode if mode == "info" else ("dry_run" if dry_run else "reap"),
+        "zombies": total,
+        "zombies_outside_limit": outside,
+        "zombie_leaders_with_threads": scan.zombie_leaders_with_threads,
+        "zombies_cleared": cleared,
+        "parents_with_zombies": len(cases),
+        "parents": parents,
+        "outcomes": dict(outcomes),
+        "signals_sent": signals_sent,
+        "pids": pid_headroom(policy.proc_root, scan.processes),
+        "scan_seconds": round(scan_seconds, 6),
+        "run_seconds": round(time.monotonic() - started, 6),
+        "pidfd": HAVE_PIDFD,
+        "warnings": warnings,
+        "policy": policy.describe(),
+    }
+
+
+def exit_code_for(report):
+    return EXIT_ZOMBIES_REMAIN if any(p["outcome"] in FAILED_OUTCOMES for p in report["parents"]) else EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# Node command
+# ---------------------------------------------------------------------------
+
+CONFIG_SECTION = "reaper"
+CONFIG_KEYS = ("min_zombies", "confirm_seconds", "min_age_seconds", "ladder", "container_init_cooldown",
+               "protect", "state_file", "backend", "scope", "max_parents", "dry_run", "log", "lock")
+
+EXIT_CODES_HELP = """exit codes:
+  0  done: nothing left that this run acted on (also: nothing to do)
+  1  zombies remain under a parent this run acted on (persisting, reparented_defunct,
+     permission_denied, no_rung_applies)
+  2  bad option, config file or value; nothing was signalled
+  3  another run holds the lock; this one did nothing
+  4  cannot work here (e.g. /proc unreadable, no right to signal); nothing was signalled
+"""
+
+
+def read_config(path):
+    """Options from an INI file with a [reaper] section; unknown keys are an error."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, "r") as handle:
+            parser.read_file(handle)
+    except OSError as exc:
+        raise ConfigError("cannot read config file %s: %s" % (path, exc.strerror or exc)) from None
+    except configparser.Error as exc:
+        raise ConfigError("malformed config file %s: %s" % (path, str(exc).splitlines()[0])) from None
+    if not parser.has_section(CONFIG_SECTION):
+        raise ConfigError("config file %s has no [%s] section" % (path, CONFIG_SECTION))
+    extra = [s for s in parser.sections() if s != CONFIG_SECTION]
+    if extra:
+        raise ConfigError("config file %s: unknown section(s) %s" % (path, ", ".join(extra)))
+    values = {}
+    for key, value in parser.items(CONFIG_SECTION):
+        if key not in CONFIG_KEYS:
+            raise ConfigError("config file %s: unknown key %r" % (path, key))
+        values[key] = value
+    if "dry_run" in values:
+        text = values["dry_run"].strip().lower()
+        if text not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+            raise ConfigError("config file %s: dry_run must be true or false, got %r" % (path, values["dry_run"]))
+        values["dry_run"] = text in ("true", "yes", "1", "on")
+    return values
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="zombie-reaper",
+        description="Find zombie processes, classify their parents and make them go away safely.",
+        epilog=EXIT_CODES_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = parser.add_argument
+    add("--config", help="INI file with a [reaper] section holding any of the options below")
+    add("--info", action="store_true", help="read only: report zombies and classes, never signal")
+    add("--dry-run", action="store_true", default=None, help="decide everything, signal nothing")
+    add("--json", action="store_true", help="print the JSON report instead of the summary")
+    add("--log", help="append the JSON report as one line to FILE")
+    add("--lock", help="hold an exclusive lock on FILE; a concurrent run exits with code 3")
+    add("--min-zombies", help="act only on parents with at least N confirmed zombies (default 1)")
+    add("--confirm-seconds", help="seconds between the two scans (default 2)")
+    add("--min-age-seconds", help="with --state-file: oldest zombie first seen this long ago (default 0)")
+    add("--ladder", help="rungs SIGNAL:WAIT,... (default %s)" % DEFAULT_LADDER)
+    add("--container-init-cooldown", help="seconds between escalations of one container init (default 3600)")
+    add("--protect", action="append",
+        help="never signal parents matching this glob (name, 'container:ID', 'pod:NS/NAME', 'cgroup:GLOB'); repeatable")
+    add("--state-file", help="JSON file keeping first-seen times and cooldowns across runs")
+    add("--backend", help="procfs (default) or psutil")
+    add("--scope", help="containers (default) or all")
+    add("--max-parents", help="escalate at most N parents per run, worst first (default 25; 0 = no cap)")
+    add("--limit-subtree", help="act only on parents that are PID N or its descendants")
+    add("--limit-cgroup", help="act only on parents whose cgroup path matches this glob")
+    add("--limit-container", help="act only on parents in this container (id prefix, pod UID or NS/NAME)")
+    add("--proc", dest="proc_root", help=argparse.SUPPRESS)
+    add("--pods-log-dir", help=argparse.SUPPRESS)
+    add("--version", action="version", version="%(prog)s " + __version__)
+    return parser
+
+
+def options_from_args(args):
+    """Merge config file and command line; the command line wins."""
+    config = read_config(args.config) if args.config else {}
+    options = {}
+    for key in OPTION_DEFAULTS:
+        value = getattr(args, key, None)
+        if value is None:
+            value = config.get(key)
+        if value is not None:
+            options[key] = value
+    extras = {
+        "dry_run": bool(args.dry_run) if args.dry_run is not None else bool(config.get("dry_run", False)),
+        "log": args.log or config.get("log"),
+        "lock": args.lock or config.get("lock"),
+    }
+    return options, extras
+
+
+def acquire_lock(path):
+    try:
+        handle = open(path, "a")
+    except OSError as exc:
+        raise ReaperError("cannot open lock file %s: %s" % (path, exc.strerror or exc)) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise LockBusy("another zombie-reaper run holds %s; this run did nothing" % path) from None
+    return handle
+
+
+def append_log(path, report):
+    """One JSON object per line, opened in append mode and closed each run (logrotate-safe)."""
+    line = json.dumps(report, sort_keys=True, separators=(",", ":")) + "\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    except OSError as exc:
+        raise ReaperError("cannot open log file %s: %s" % (path, exc.strerror or exc)) from None
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def format_summary(report):
+    """A short human summary of a report."""
+    pids = report["pids"]
+    headroom = ""
+    if pids.get("free") is not None:
+        headroom = ", PIDs in use %s%% (%s free)" % (pids["used_percent"], pids["free"])
+    lines = ["zombie-reaper %s: %d zombies under %d parents, scan %.3fs%s"
+             % (report["mode"], report["zombies"], report["parents_with_zombies"], report["scan_seconds"], headroom)]
+    if report["parents"]:
+        lines.append("  %-8s %-18s %-18s %7s  %-22s %-19s %s"
+                     % ("PID", "COMM", "CLASS", "ZOMBIES", "CONTAINER", "OUTCOME", "SIGNALS"))
+    for parent in report["parents"]:
+        container = parent["container"] or {}
+        where = ""
+        if container.get("pod_name"):
+            where = "%s/%s" % (container["pod_namespace"], container["pod_name"])
+        elif container.get("id"):
+            where = "%s:%s" % (container.get("runtime"), container["id"][:12])
+        elif container.get("pid_namespace"):
+            where = "pidns:%s" % container["pid_namespace"]
+        signals = ",".join(s["signal"] for s in parent["signals"] if s["result"] in ("sent", "would_send")) or "-"
+        lines.append("  %-8d %-18s %-18s %7d  %-22s %-19s %s"
+                     % (parent["pid"], parent["comm"][:18], parent["class"], parent["zombies"], where[:22] or "-",
+                        parent["outcome"], signals))
+    if report["signals_sent"] or report["mode"] == "reap":
+        lines.append("signals sent: %d, zombies cleared: %d" % (report["signals_sent"], report["zombies_cleared"]))
+    for warning in report["warnings"]:
+        lines.append("warning: " + warning)
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    lock = None
+    try:
+        options, extras = options_from_args(args)
+        policy = Policy.from_options(**options)
+        if extras["lock"]:
+            lock = acquire_lock(extras["lock"])
+        mode = "info" if args.info else "reap"
+        report = run(policy, mode=mode, dry_run=extras["dry_run"],
+                     log=None if args.json else (lambda message: sys.stderr.write(message + "\n")))
+        if extras["log"]:
+            append_log(extras["log"], report)
+    except ReaperError as exc:
+        sys.stderr.write("zombie-reaper: error: %s\n" % exc)
+        return exc.exit_code
+    finally:
+        if lock is not None:
+            lock.close()
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(format_summary(report) + "\n")
+    return exit_code_for(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Shared fixtures: real zombie parents made by the test, always inside a sandbox it owns."""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HELPERS = ROOT / "tests" / "helpers"
+ENGINE = ROOT / "plugins" / "module_utils" / "zombie_reaper.py"
+sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
+
+import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def children_of(pid):
+    """PIDs whose parent is ``pid`` (the kernel's children file is not always built in)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            stat = zombie_reaper.read_stat("/proc", int(name))
+            if stat and stat["ppid"] == pid:
+                found.append(int(name))
+    return found
+
+
+def zombie_children(pid):
+    found = []
+    for child in children_of(pid):
+        stat = zombie_reaper.read_stat("/proc", child)
+        if stat and stat["state"] == "Z":
+            found.append(child)
+    return sorted(found)
+
+
+def alive(pid, starttime=None):
+    stat = zombie_reaper.read_stat("/proc", pid)
+    if stat is None or stat["state"] in ("Z", "X"):
+        return False
+    return starttime is None or stat["starttime"] == starttime
+
+
+def wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+class Tenant(object):
+    """A zombie parent made by a test: ``pid`` is its PID as this test sees it."""
+
+    def __init__(self, popen, pid, sandbox_pid, nested_pid=None):
+        self.popen = popen
+        self.pid = pid
+        self.sandbox_pid = sandbox_pid
+        self.nested_pid = nested_pid
+        self.starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+
+    def zombies(self):
+        return zombie_children(self.pid)
+
+    def alive(self):
+        return alive(self.pid, self.starttime)
+
+
+@pytest.fixture
+def spawn():
+    """Start ``zombie_parent.py`` under a reaping sandbox (optionally in a new PID namespace).
+
+    Everything is killed with its process group at teardown.
+    """
+    started = []
+
+    def _spawn(*args, namespace=False):
+        command = [sys.executable, str(HELPERS / "zombie_parent.py")] + [str(a) for a in args]
+        if namespace:
+            command = ["unshare", "--pid", "--fork", "--mount-proc"] + command
+        command = [sys.executable, str(HELPERS / "sandbox.py")] + command
+        popen = subprocess.Popen(command, stdout=subprocess.PIPE, start_new_session=True)
+        started.append(popen)
+        ready, _, _ = select.select([popen.stdout], [], [], 20)
+        assert ready, "zombie_parent.py did not become ready"
+        words = popen.stdout.readline().decode().split()
+        assert words and words[0] == "ready", words
+        sandbox = popen.pid
+        if namespace:
+            (unshare,) = children_of(sandbox)
+            (pid,) = children_of(unshare)
+            nested = [c for c in children_of(pid) if not zombie_reaper.read_stat("/proc", c)["state"] == "Z"]
+            nested_pid = nested[0] if len(words) > 2 else None
+        else:
+            pid = int(words[1])
+            nested_pid = int(words[2]) if len(words) > 2 else None
+        return Tenant(popen, pid, sandbox, nested_pid)
+
+    yield _spawn
+    for popen in started:
+        try:
+            os.killpg(popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        popen.wait(timeout=10)
+
+
+def policy(**options):
+    """A policy for tests: fast ladder, no confirmation delay unless asked."""
+    values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3"}
+    values.update(options)
+    return zombie_reaper.Policy.from_options(**values)
+
+
+def parent_entry(report, pid):
+    entries = [p for p in report["parents"] if p["pid"] == pid]
+    assert len(entries) == 1, report["parents"]
+    return entries[0]

@@ -1,0 +1,336 @@
+"""The engine against real processes this test creates (always inside its own sandbox)."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ENGINE, alive, parent_entry, policy, wait_until, zombie_reaper
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for PID namespaces")
+
+
+def test_non_reaping_parent_is_found_exactly(spawn):
+    tenant = spawn("--zombies", 7)
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all"), mode="info")
+    entry = parent_entry(report, tenant.pid)
+    assert report["zombies"] == 7
+    assert entry["zombies"] == 7
+    assert entry["zombie_pids"] == tenant.zombies()
+    assert entry["zombie_names"] == {"sshd": 7}
+    assert entry["class"] == "host_process"
+    assert entry["starttime"] == tenant.starttime
+    assert entry["outcome"] == "eligible"
+    assert report["signals_sent"] == 0
+
+
+def test_dry_run_signals_nothing(spawn):
+    tenant = spawn("--zombies", 4, "--reap-on-sigchld")
+    zombies = tenant.zombies()
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all"), dry_run=True)
+    entry = parent_entry(report, tenant.pid)
+    assert entry["outcome"] == "would_signal"
+    assert [s["signal"] for s in entry["signals"]] == ["SIGCHLD", "SIGTERM", "SIGKILL"]
+    assert all(s["result"] == "would_send" for s in entry["signals"])
+    assert report["signals_sent"] == 0
+    time.sleep(0.3)  # a SIGCHLD, had one been sent, would have made it reap by now
+    assert tenant.alive()
+    assert tenant.zombies() == zombies
+
+
+def test_sigchld_rung_makes_a_live_parent_reap(spawn):
+    tenant = spawn("--zombies", 5, "--reap-on-sigchld")
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all"))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["outcome"] == "reaped"
+    assert [s["signal"] for s in entry["signals"]] == ["SIGCHLD"]
+    assert tenant.alive()
+    assert tenant.zombies() == []
+    assert report["zombies_cleared"] == 5
+
+
+def test_parent_ignoring_sigterm_needs_sigkill(spawn):
+    tenant = spawn("--zombies", 3, "--ignore-term")
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all"))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["outcome"] == "parent_exited"
+    assert [s["signal"] for s in entry["signals"]] == ["SIGKILL"]
+    skipped = {s["signal"]: s["reason"] for s in entry["skipped_rungs"]}
+    assert "not caught" in skipped["SIGCHLD"]
+    assert "ignored" in skipped["SIGTERM"]
+    assert not tenant.alive()
+    assert zombie_reaper.exit_code_for(report) == 0
+
+
+def test_parent_catching_sigterm_gets_it_then_sigkill(spawn):
+    tenant = spawn("--zombies", 2, "--catch-term")
+    started = time.monotonic()
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all", ladder="SIGTERM:0.5,SIGKILL:3"))
+    entry = parent_entry(report, tenant.pid)
+    assert [s["signal"] for s in entry["signals"]] == ["SIGTERM", "SIGKILL"]
+    assert entry["outcome"] == "parent_exited"
+    assert time.monotonic() - started < 4
+
+
+def test_parent_that_reaps_within_a_second_is_never_signalled(spawn):
+    tenant = spawn("--zombies", 3, "--reap-after", 0.5)
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all", confirm_seconds=1.5))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["outcome"] == "unconfirmed"
+    assert entry["signals"] == []
+    assert report["signals_sent"] == 0
+    assert tenant.alive()
+
+
+def test_hostile_parent_name_is_handled(spawn):
+    name = "a b) c (d"
+    tenant = spawn("--zombies", 3, "--name", name, "--ignore-term")
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all"))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["comm"] == name
+    assert entry["zombies"] == 3
+    assert entry["outcome"] == "parent_exited"
+
+
+def test_tenant_pid_namespace_is_a_container_init_and_is_cleared(spawn):
+    tenant = spawn("--zombies", 6, "--every", 0.2, namespace=True)
+    report = zombie_reaper.run(policy(limit_subtree=tenant.sandbox_pid, confirm_seconds=0.3))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["class"] == "container_init"
+    assert entry["container"]["pid_in_container"] == 1
+    assert entry["zombies"] >= 6
+    skipped = {s["signal"]: s["reason"] for s in entry["skipped_rungs"]}
+    assert "namespace init" in skipped["SIGTERM"]
+    assert [s["signal"] for s in entry["signals"]] == ["SIGKILL"]
+    assert entry["outcome"] == "parent_exited"
+    assert wait_until(lambda: not tenant.alive())
+
+
+def test_host_processes_are_out_of_scope_by_default(spawn):
+    tenant = spawn("--zombies", 2)
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid))
+    assert parent_entry(report, tenant.pid)["outcome"] == "out_of_scope"
+    assert report["signals_sent"] == 0
+    assert tenant.alive() and len(tenant.zombies()) == 2
+
+
+def test_protected_parent_does_not_block_the_others(spawn):
+    shim = spawn("--zombies", 2, "--name", "containerd-shim")
+    tenant = spawn("--zombies", 3, "--ignore-term")
+    sshd = spawn("--zombies", 1, "--name", "sshd")
+    # One run over all three sandboxes: the runtime and the daemon are reported, the tenant handled.
+    options = dict(scope="all", protect=["sshd"])
+    reports = [zombie_reaper.run(policy(limit_subtree=t.pid, **options)) for t in (shim, tenant, sshd)]
+    assert parent_entry(reports[0], shim.pid)["class"] == "container_runtime"
+    assert parent_entry(reports[0], shim.pid)["outcome"] == "protected"
+    assert parent_entry(reports[1], tenant.pid)["outcome"] == "parent_exited"
+    assert parent_entry(reports[2], sshd.pid)["class"] == "protected_daemon"
+    assert shim.alive() and len(shim.zombies()) == 2
+    assert sshd.alive() and len(sshd.zombies()) == 1
+
+
+def test_one_run_handles_every_parent_and_skips_protected_ones(spawn):
+    outer = spawn("--zombies", 2, "--name", "containerd-shim", "--nested-zombies", 3)
+    report = zombie_reaper.run(policy(limit_subtree=outer.pid, scope="all", ladder="SIGKILL:3"))
+    assert parent_entry(report, outer.pid)["outcome"] == "protected"
+    nested = parent_entry(report, outer.nested_pid)
+    # The nested parent dies; its zombies skip the shim (no subreaper) and the sandbox reaps them.
+    assert nested["class"] == "host_process"
+    assert nested["outcome"] == "parent_exited"
+    # the shim's own two zombies, plus the killed nested parent that it does not reap either
+    assert sorted(outer.zombies()) == sorted(parent_entry(report, outer.pid)["zombie_pids"] + [outer.nested_pid])
+    assert outer.alive()
+
+
+def test_zombies_adopted_by_a_non_reaping_subreaper_are_reported(spawn):
+    outer = spawn("--zombies", 0, "--subreaper", "--nested-zombies", 4, "--name", "lazy-init")
+    report = zombie_reaper.run(policy(limit_subtree=outer.nested_pid, scope="all", ladder="SIGKILL:2"))
+    entry = parent_entry(report, outer.nested_pid)
+    assert entry["outcome"] == "reparented_defunct"
+    assert entry["reparented_to"] == [outer.pid]
+    assert sorted(outer.zombies()) == sorted(entry["zombie_pids"] + [outer.nested_pid])
+    assert zombie_reaper.exit_code_for(report) == 1
+
+
+def test_container_init_cooldown_prevents_a_second_restart(spawn, tmp_path):
+    state_file = str(tmp_path / "state.json")
+    first = spawn("--zombies", 2, namespace=True)
+    report = zombie_reaper.run(policy(limit_subtree=first.sandbox_pid, state_file=state_file))
+    assert parent_entry(report, first.pid)["outcome"] == "parent_exited"
+    state = json.load(open(state_file))
+    assert len(state["escalated"]) == 1
+    # Same key again (we rewrite the recorded key to the new tenant's): cooldown holds it.
+    second = spawn("--zombies", 2, namespace=True)
+    key = zombie_reaper.inspect_parent("/proc", second.pid).container_key
+    state["escalated"] = {key: time.time()}
+    json.dump(state, open(state_file, "w"))
+    report = zombie_reaper.run(policy(limit_subtree=second.sandbox_pid, state_file=state_file))
+    entry = parent_entry(report, second.pid)
+    assert entry["outcome"] == "cooldown"
+    assert entry["signals"] == []
+    assert second.alive() and len(second.zombies()) == 2
+
+
+def test_min_age_needs_the_zombie_seen_in_an_earlier_run(spawn, tmp_path):
+    state_file = str(tmp_path / "state.json")
+    tenant = spawn("--zombies", 2, "--ignore-term")
+    options = dict(limit_subtree=tenant.pid, scope="all", state_file=state_file, min_age_seconds=0.5)
+    first = zombie_reaper.run(policy(**options))
+    assert parent_entry(first, tenant.pid)["outcome"] == "too_young"
+    assert tenant.alive()
+    time.sleep(0.6)
+    second = zombie_reaper.run(policy(**options))
+    assert parent_entry(second, tenant.pid)["outcome"] == "parent_exited"
+
+
+def test_max_parents_defers_the_rest_worst_first(spawn):
+    outer = spawn("--zombies", 2, "--nested-zombies", 5)
+    report = zombie_reaper.run(policy(limit_subtree=outer.pid, scope="all", max_parents=1, ladder="SIGKILL:2"))
+    assert parent_entry(report, outer.nested_pid)["outcome"] == "parent_exited"
+    deferred = parent_entry(report, outer.pid)
+    assert deferred["outcome"] == "deferred"
+    assert deferred["signals"] == []
+    assert outer.alive()
+    assert sorted(outer.zombies()) == sorted(deferred["zombie_pids"] + [outer.nested_pid])
+
+
+def test_identity_check_refuses_a_reused_pid(spawn):
+    tenant = spawn("--zombies", 1)
+    result = zombie_reaper.send_signal("/proc", tenant.pid, tenant.starttime + 1, 9)
+    assert result == "identity_changed"
+    assert tenant.alive()
+    assert zombie_reaper.send_signal("/proc", tenant.pid, tenant.starttime, 0) == "sent"
+
+
+def test_psutil_backend_agrees_with_procfs(spawn):
+    pytest.importorskip("psutil")
+    tenants = [spawn("--zombies", n) for n in (2, 5)]
+    procfs = zombie_reaper.scan_procfs("/proc")
+    psutil_scan = zombie_reaper.scan_psutil("/proc")
+    for tenant in tenants:
+        ours = {(z.pid, z.starttime, z.comm) for z in procfs.zombies_by_parent[tenant.pid]}
+        theirs = {(z.pid, z.starttime, z.comm) for z in psutil_scan.zombies_by_parent[tenant.pid]}
+        assert ours == theirs
+        assert len(ours) == len(tenant.zombies())
+    # the whole live table: the same parents, allowing for processes that came and went
+    assert abs(procfs.processes - psutil_scan.processes) <= 5
+    stable = set(procfs.zombies_by_parent) & set(psutil_scan.zombies_by_parent)
+    assert {t.pid for t in tenants} <= stable
+
+
+def test_psutil_backend_runs_the_whole_pipeline(spawn):
+    pytest.importorskip("psutil")
+    tenant = spawn("--zombies", 3, "--reap-on-sigchld")
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, scope="all", backend="psutil"))
+    assert parent_entry(report, tenant.pid)["outcome"] == "reaped"
+
+
+# --- the node command -------------------------------------------------------
+
+
+def node_command(*args, **kwargs):
+    return subprocess.run([sys.executable, str(ENGINE)] + [str(a) for a in args],
+                          capture_output=True, text=True, timeout=60, **kwargs)
+
+
+def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
+    tenant = spawn("--zombies", 4, namespace=True)
+    log = tmp_path / "reaper.log"
+    result = node_command("--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0.2",
+                          "--ladder", "SIGCHLD:1,SIGTERM:1,SIGKILL:3", "--log", log)
+    assert result.returncode == 0, result.stderr
+    assert "container_init" in result.stdout and "parent_exited" in result.stdout
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert record["parents"][0]["outcome"] == "parent_exited"
+    # appended, not overwritten
+    node_command("--info", "--limit-subtree", tenant.sandbox_pid, "--log", log)
+    assert len(log.read_text().splitlines()) == 2
+
+
+def test_node_command_json_dry_run(spawn):
+    tenant = spawn("--zombies", 2, namespace=True)
+    result = node_command("--json", "--dry-run", "--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["mode"] == "dry_run"
+    assert parent_entry(report, tenant.pid)["outcome"] == "would_signal"
+    assert tenant.alive()
+
+
+def test_node_command_lock_refuses_a_second_run(tmp_path):
+    lock = tmp_path / "lock"
+    import fcntl  # pylint: disable=import-outside-toplevel
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        result = node_command("--info", "--lock", lock)
+    assert result.returncode == 3
+    assert "another zombie-reaper run holds" in result.stderr
+
+
+def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
+    tenant = spawn("--zombies", 2, "--ignore-term")
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+               "--bounding-set=-all", sys.executable, str(ENGINE), "--scope", "all", "--limit-subtree",
+               str(tenant.pid), "--confirm-seconds", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 4, (result.stdout, result.stderr)
+    assert "no right to signal pid %d" % tenant.pid in result.stderr
+    assert tenant.alive() and len(tenant.zombies()) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--ladder", "SIGFOO:3"], "unknown signal 'SIGFOO'"),
+    (["--ladder", "SIGTERM"], "must be SIGNAL:SECONDS"),
+    (["--ladder", "SIGTERM:-1"], "wait of ladder rung SIGTERM must be zero or more"),
+    (["--confirm-seconds", "soon"], "confirm_seconds must be a number of seconds, got 'soon'"),
+    (["--min-zombies", "0"], "min_zombies must be at least 1"),
+    (["--scope", "everything"], "scope must be one of containers|all"),
+    (["--backend", "ps"], "backend must be one of procfs|psutil"),
+    (["--ladder", "REAP:2"], "'REAP'"),
+])
+def test_node_command_rejects_bad_values(args, message):
+    result = node_command("--dry-run", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_node_command_rejects_a_malformed_config(tmp_path):
+    bad = tmp_path / "bad.conf"
+    bad.write_text("[reaper]\nmin_zombies = 1\nsurprise = yes\n")
+    result = node_command("--config", bad, "--dry-run")
+    assert result.returncode == 2 and "unknown key 'surprise'" in result.stderr
+    bad.write_text("no section here\n")
+    result = node_command("--config", bad, "--dry-run")
+    assert result.returncode == 2 and "malformed config file" in result.stderr
+
+
+def test_node_command_reads_its_config(spawn, tmp_path):
+    tenant = spawn("--zombies", 2, "--ignore-term")
+    config = tmp_path / "reaper.conf"
+    config.write_text("# managed\n[reaper]\nscope = all\nconfirm_seconds = 0\nladder = SIGKILL:3\ndry_run = true\n")
+    result = node_command("--config", config, "--json", "--limit-subtree", tenant.pid)
+    report = json.loads(result.stdout)
+    assert report["mode"] == "dry_run" and report["policy"]["scope"] == "all"
+    assert parent_entry(report, tenant.pid)["signals"] == [{"signal": "SIGKILL", "result": "would_send"}]
+
+
+def test_node_command_unreadable_proc_is_a_clear_error(tmp_path):
+    result = node_command("--proc", tmp_path / "nothing", "--dry-run")
+    assert result.returncode == 4
+    assert "cannot read" in result.stderr and "nothing" in result.stderr
+
+
+def test_corrupt_state_file_is_reported_and_replaced(spawn, tmp_path):
+    state_file = tmp_path / "state.json"
+    state_file.write_text("{not json")
+    tenant = spawn("--zombies", 1)
+    report = zombie_reaper.run(policy(limit_subtree=tenant.pid, state_file=str(state_file)))
+    assert any("corrupt" in w for w in report["warnings"])
+    assert json.loads(state_file.read_text())["version"] == 1
+    assert alive(tenant.pid)
