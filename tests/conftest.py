@@ -86,7 +86,7 @@ def spawn():
         command = [sys.executable, str(HELPERS / "sandbox.py")] + command
         popen = subprocess.Popen(command, stdout=subprocess.PIPE, start_new_session=True)
         started.append(popen)
-        ready, _, _ = select.select([popen.stdout], [], [], 20)
+        ready, _unused, _ignored = select.select([popen.stdout], [], [], 20)
         assert ready, "zombie_parent.py did not become ready"
         words = popen.stdout.readline().decode().split()
         assert words and words[0] == "ready", words

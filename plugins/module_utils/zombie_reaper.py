@@ -13,6 +13,7 @@ import errno
 import fcntl
 import fnmatch
 import json
+import math
 import os
 import re
 import signal
@@ -186,7 +187,7 @@ _CGROUP_CONTAINER_RES = (
     (re.compile(r"^/default/(%s)(?:/|$)" % _HEX64), "containerd"),
 )
 _CGROUP_RUNTIME_SIDE_RE = re.compile(r"(?:^|/)(?:libpod-conmon-|crio-conmon-)[0-9a-f]{64}")
-_POD_UID_RE = re.compile(r"(?:^|/)kubepods[^/]*(?:/[^/]+)*?/(?:kubepods-[a-z]+-)?pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:/|$)")
+_POD_UID_RE = re.compile(r"kubepods.*?[/-]pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?:\.slice)?(?:/|$)")
 
 
 def parse_cgroup(text):
@@ -248,7 +249,7 @@ def parse_seconds(value, option):
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError("%s must be a number of seconds, got %r" % (option, value)) from None
-    if number != number or number < 0 or number == float("inf"):
+    if not math.isfinite(number) or number < 0:
         raise ConfigError("%s must be zero or more seconds, got %r" % (option, value))
     return number
 
@@ -368,6 +369,37 @@ OPTION_DEFAULTS = {
 
 BACKENDS = ("procfs", "psutil")
 SCOPES = ("containers", "all")
+
+
+def module_argument_spec(acting):
+    """Ansible argument spec for the modules; defaults come from OPTION_DEFAULTS."""
+    spec = {
+        "min_zombies": {"type": "int", "default": OPTION_DEFAULTS["min_zombies"]},
+        "confirm_seconds": {"type": "float", "default": OPTION_DEFAULTS["confirm_seconds"] if acting else 0.0},
+        "min_age_seconds": {"type": "float", "default": OPTION_DEFAULTS["min_age_seconds"]},
+        "protect": {"type": "list", "elements": "str", "default": []},
+        "state_file": {"type": "path"},
+        "backend": {"type": "str", "default": OPTION_DEFAULTS["backend"], "choices": list(BACKENDS)},
+        "scope": {"type": "str", "default": OPTION_DEFAULTS["scope"], "choices": list(SCOPES)},
+        "limit_subtree": {"type": "int"},
+        "limit_cgroup": {"type": "str"},
+        "limit_container": {"type": "str"},
+    }
+    if acting:
+        spec.update({
+            "ladder": {"type": "list", "elements": "dict", "options": {
+                "signal": {"type": "str", "required": True},
+                "wait": {"type": "float", "default": 5.0},
+            }},
+            "container_init_cooldown": {"type": "float", "default": OPTION_DEFAULTS["container_init_cooldown"]},
+            "max_parents": {"type": "int", "default": OPTION_DEFAULTS["max_parents"]},
+        })
+    return spec
+
+
+def policy_from_module_params(params):
+    """Policy from validated module parameters (only the engine's own keys)."""
+    return Policy.from_options(**{k: v for k, v in params.items() if k in OPTION_DEFAULTS})
 
 
 class Policy(object):
@@ -772,7 +804,7 @@ def classify(parent, reaper_lineage, user_patterns):
     """Set ``parent.klass`` and ``parent.reason``; the first rule that applies wins."""
     if parent.pid == 1:
         return _set_class(parent, CLASS_HOST_INIT, "PID 1 of this PID namespace")
-    if parent.flags & PF_KTHREAD or parent.pid == 2 or parent.ppid == 2:
+    if parent.flags & PF_KTHREAD:  # not "pid 2": inside a PID namespace pid 2 is an ordinary process
         return _set_class(parent, CLASS_KERNEL_THREAD, "kernel thread")
     if parent.pid in reaper_lineage:
         return _set_class(parent, CLASS_REAPER, "the reaper itself or one of its ancestors")
@@ -1469,4 +1501,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A process that leaves zombie children behind, for tests, the demo and benchmarks.
 
 It forks ``--zombies`` children that exit at once and never waits for them (unless told
@@ -97,11 +96,11 @@ def main():
         nested = os.fork()
         if nested == 0:
             set_comm("nested-parent")
-            for _ in range(args.nested_zombies):
+            for _index in range(args.nested_zombies):
                 make_zombie(args.child_name)
             while True:
                 time.sleep(3600)
-    for _ in range(args.zombies):
+    for _index in range(args.zombies):
         make_zombie(args.child_name)
     wait_defunct(os.getpid(), args.zombies)
     if nested:

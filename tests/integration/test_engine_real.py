@@ -233,7 +233,7 @@ def test_psutil_backend_runs_the_whole_pipeline(spawn):
 
 def node_command(*args, **kwargs):
     return subprocess.run([sys.executable, str(ENGINE)] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=60, **kwargs)
+                          capture_output=True, text=True, timeout=60, check=False, **kwargs)
 
 
 def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
@@ -277,7 +277,7 @@ def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
     command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
                "--bounding-set=-all", sys.executable, str(ENGINE), "--scope", "all", "--limit-subtree",
                str(tenant.pid), "--confirm-seconds", "0"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 4, (result.stdout, result.stderr)
     assert "no right to signal pid %d" % tenant.pid in result.stderr
     assert tenant.alive() and len(tenant.zombies()) == 2

@@ -1,0 +1,37 @@
+# fleetops.zombie_reaper: `make demo` shows the reaper at work, `make test` runs every test.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
+
+.PHONY: setup demo test test-python test-ansible lint sanity bench clean
+
+setup:
+	@./scripts/setup.sh
+
+demo: setup
+	@./scripts/demo-sandbox.sh
+
+test: setup test-python test-ansible lint sanity
+	@echo "make test: all suites passed"
+
+test-python:
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration
+
+test-ansible:
+	$(BIN)/pytest -q -p no:cacheprovider tests/ansible
+
+lint:
+	$(BIN)/ansible-lint --profile production --offline
+
+# ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: test a copy of the tracked files.
+sanity:
+	@rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no --skip-test pylint
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no --test pylint
+
+clean:
+	rm -rf .cache .collections

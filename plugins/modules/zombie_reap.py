@@ -1,0 +1,269 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible module zombie_reap: make zombie processes go away safely."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: zombie_reap
+short_description: Clear zombie processes by acting on their parents, safely
+version_added: 1.0.0
+description:
+  - Scans C(/proc) for zombie (C(<defunct>)) processes and groups them by parent.
+  - Classifies each parent (host init, kernel thread, container runtime, protected host daemon, the reaper
+    itself, container init, container process, host process). Only container inits and container processes,
+    and with O(scope=all) host processes, are ever acted on.
+  - Confirms each parent with a second scan O(confirm_seconds) later (same pid and start time, same zombies),
+    so a parent that reaps its children in time is never touched.
+  - Walks every eligible parent through a O(ladder) of signal rungs at once (by default SIGCHLD, then SIGTERM,
+    then SIGKILL), skipping rungs that cannot work, and stops a parent's ladder as soon as its zombies are
+    gone. Each signal is sent through a pidfd after re-checking the parent's identity.
+  - A container init is escalated past SIGCHLD at most once per O(container_init_cooldown), so a leaking
+    tenant is not restarted every few minutes.
+  - In check mode nothing is signalled; the result says what would be.
+author:
+  - fleetops (@fleetops)
+extends_documentation_fragment:
+  - fleetops.zombie_reaper.zombie_reaper
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would be signalled and sends nothing.
+  diff_mode:
+    support: none
+    description: The result describes every parent; there is no file to diff.
+  platform:
+    support: full
+    platforms: linux
+    description: Reads Linux procfs; uses pidfds on Linux 5.3+ with Python 3.9+.
+options:
+  confirm_seconds:
+    description:
+      - Seconds between the first scan and the confirming scan. V(0) skips the confirmation.
+    type: float
+    default: 2
+  ladder:
+    description:
+      - The rungs, in order. Each sends O(ladder[].signal) to every eligible parent still holding zombies,
+        then waits up to O(ladder[].wait) seconds for them to go.
+      - A rung is skipped for a parent where it cannot work; SIGCHLD when the parent does not catch it, a
+        signal the parent ignores, and any catchable signal without a handler in a namespace init (the
+        kernel drops it when sent from outside the namespace).
+      - When not set, the ladder is SIGCHLD 15 s, SIGTERM 15 s, SIGKILL 5 s.
+    type: list
+    elements: dict
+    suboptions:
+      signal:
+        description:
+          - Signal name (V(SIGTERM), V(TERM)) or number. SIGSTOP is refused.
+        type: str
+        required: true
+      wait:
+        description:
+          - Seconds to wait after this rung.
+        type: float
+        default: 5
+  container_init_cooldown:
+    description:
+      - Seconds during which a container init, once escalated past SIGCHLD, is not escalated again.
+        Persists only with O(state_file).
+    type: float
+    default: 3600
+  max_parents:
+    description:
+      - Act on at most this many parents per run, the ones with most zombies first; the rest are reported as
+        V(deferred). V(0) means no cap.
+    type: int
+    default: 25
+seealso:
+  - module: fleetops.zombie_reaper.zombie_info
+notes:
+  - Needs root or CAP_KILL to signal other users' processes; without it the module fails and signals nothing.
+  - The same engine runs on each node as the C(zombie-reaper) command installed by the P(fleetops.zombie_reaper.reaper#role) role.
+"""
+
+EXAMPLES = r"""
+- name: See what would be signalled (nothing is sent in check mode)
+  fleetops.zombie_reaper.zombie_reap:
+    min_zombies: 3
+  check_mode: true
+
+- name: Reap with a gentler, longer ladder and never touch one tenant
+  fleetops.zombie_reaper.zombie_reap:
+    ladder:
+      - signal: SIGCHLD
+        wait: 30
+      - signal: SIGTERM
+        wait: 30
+      - signal: SIGKILL
+        wait: 10
+    protect:
+      - "pod:payments/*"
+    state_file: /var/lib/zombie-reaper/state.json
+
+- name: Act on one container only
+  fleetops.zombie_reaper.zombie_reap:
+    limit_container: 4f2a9c1b7e3d
+  register: reap
+
+- name: Show the outcome per parent
+  ansible.builtin.debug:
+    msg: "{{ reap.parents | map(attribute='outcome') | list }}"
+"""
+
+RETURN = r"""
+zombies:
+  description: Zombies found under the parents in this run's view (after any limit).
+  returned: always
+  type: int
+  sample: 12
+zombies_cleared:
+  description: Confirmed zombies that are gone after the run.
+  returned: always
+  type: int
+  sample: 12
+zombies_outside_limit:
+  description: Zombies under parents excluded by O(limit_subtree), O(limit_cgroup) or O(limit_container).
+  returned: always
+  type: int
+  sample: 0
+zombie_leaders_with_threads:
+  description: Processes shown as zombies whose other threads still run; no wait() can collect them yet, so they are not counted.
+  returned: always
+  type: int
+  sample: 0
+parents_with_zombies:
+  description: Number of entries in RV(parents).
+  returned: always
+  type: int
+  sample: 1
+parents:
+  description: One entry per parent of zombies, the most zombies first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    pid:
+      description: Parent PID as seen on the node.
+      type: int
+    starttime:
+      description: Start time in clock ticks since boot; with RV(parents[].pid) the parent's identity.
+      type: int
+    comm:
+      description: Process name.
+      type: str
+    cmdline:
+      description: Command line (first 512 characters).
+      type: str
+    class:
+      description: >-
+        One of V(host_init), V(kernel_thread), V(reaper), V(container_runtime), V(protected_daemon),
+        V(container_init), V(container_process), V(host_process).
+      type: str
+    reason:
+      description: Why the parent got its class.
+      type: str
+    container:
+      description: >-
+        Attribution when the parent is in a container, else null; keys V(runtime), V(id), V(pod_uid),
+        V(pod_namespace), V(pod_name), V(pid_namespace), V(pid_in_container).
+      type: dict
+    zombies:
+      description: Zombies under this parent at the first scan.
+      type: int
+    zombies_confirmed:
+      description: Zombies still there at the confirming scan.
+      type: int
+    zombie_pids:
+      description: Up to 20 zombie PIDs.
+      type: list
+      elements: int
+    zombie_names:
+      description: Zombie names with their counts (top 10).
+      type: dict
+    action:
+      description: V(none), V(signalled) or V(would_signal).
+      type: str
+    signals:
+      description: Signals sent (or, in check mode, that would be) with their results.
+      type: list
+      elements: dict
+    skipped_rungs:
+      description: Rungs skipped for this parent, with the reason.
+      type: list
+      elements: dict
+    outcome:
+      description: >-
+        V(reaped), V(parent_exited), V(reparented_defunct), V(persisting), V(no_rung_applies), V(protected),
+        V(out_of_scope), V(below_threshold), V(too_young), V(unconfirmed), V(cooldown), V(deferred),
+        V(identity_changed), V(permission_denied) or V(would_signal). See the collection README.
+      type: str
+    detail:
+      description: More about the outcome, or null.
+      type: str
+  sample:
+    - pid: 696516
+      comm: bash
+      class: container_init
+      zombies: 14
+      outcome: reaped
+outcomes:
+  description: Count of parents per outcome.
+  returned: always
+  type: dict
+  sample: {"reaped": 1, "protected": 1}
+signals_sent:
+  description: Signals actually sent.
+  returned: always
+  type: int
+  sample: 1
+pids:
+  description: PID headroom; processes and threads in use against C(pid_max) and C(threads-max).
+  returned: always
+  type: dict
+  sample: {"processes": 412, "threads": 980, "pid_max": 4194304, "threads_max": 192729, "free": 191749, "used_percent": 0.51}
+scan_seconds:
+  description: Duration of the first scan of the process table.
+  returned: always
+  type: float
+  sample: 0.012
+run_seconds:
+  description: Duration of the whole run, ladder waits included.
+  returned: always
+  type: float
+  sample: 2.05
+mode:
+  description: V(reap) or V(dry_run) (check mode).
+  returned: always
+  type: str
+  sample: reap
+policy:
+  description: The options in force.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper import (
+    ReaperError,
+    module_argument_spec,
+    policy_from_module_params,
+    run,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=module_argument_spec(acting=True), supports_check_mode=True)
+    try:
+        report = run(policy_from_module_params(module.params), mode="reap", dry_run=module.check_mode)
+    except ReaperError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in report.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(changed=report["signals_sent"] > 0, **report)
+
+
+if __name__ == "__main__":
+    main()

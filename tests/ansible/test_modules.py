@@ -1,0 +1,100 @@
+"""The modules through real `ansible` and `ansible-playbook`, on processes this test creates."""
+
+import json
+import os
+import subprocess
+import textwrap
+
+import pytest
+
+from conftest import ROOT, parent_entry
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for PID namespaces")
+
+
+def ansible_env():
+    env = dict(os.environ)
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    return env
+
+
+def adhoc(module, args, *extra):
+    """Run `ansible localhost -m MODULE -a ARGS` from the repository root; return (rc, task result)."""
+    result = subprocess.run(["ansible", "localhost", "-m", module, "-a", args] + list(extra),
+                            cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout, result.stderr
+    output = json.loads(result.stdout)
+    return result.returncode, output["plays"][0]["tasks"][0]["hosts"]["localhost"]
+
+
+def test_zombie_info_fqcn_reports_the_tenant(spawn):
+    tenant = spawn("--zombies", 5, namespace=True)
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_info", "limit_subtree=%d" % tenant.sandbox_pid)
+    assert rc == 0
+    assert result["changed"] is False
+    entry = parent_entry(result, tenant.pid)
+    assert entry["class"] == "container_init" and entry["zombies"] == 5 and entry["outcome"] == "eligible"
+    assert tenant.alive() and len(tenant.zombies()) == 5
+
+
+def test_zombie_reap_short_name_in_check_mode_changes_nothing(spawn):
+    tenant = spawn("--zombies", 3, namespace=True)
+    rc, result = adhoc("zombie_reap", "min_zombies=3 confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid,
+                       "--check")
+    assert rc == 0
+    assert result["changed"] is False and result["mode"] == "dry_run"
+    assert parent_entry(result, tenant.pid)["outcome"] == "would_signal"
+    assert result["signals_sent"] == 0
+    assert tenant.alive() and len(tenant.zombies()) == 3
+
+
+def test_zombie_reap_clears_the_tenant_and_reports_changed(spawn):
+    tenant = spawn("--zombies", 4, "--every", 0.3, namespace=True)
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",
+                       "confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid)
+    assert rc == 0
+    assert result["changed"] is True
+    entry = parent_entry(result, tenant.pid)
+    assert entry["outcome"] == "parent_exited"
+    assert [s["signal"] for s in entry["signals"]] == ["SIGKILL"]
+
+
+def test_zombie_reap_bad_signal_fails_naming_it():
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap", '{"ladder": [{"signal": "SIGFOO", "wait": 1}]}')
+    assert rc != 0
+    assert result["failed"] is True
+    assert "SIGFOO" in result["msg"]
+
+
+def test_playbook_sigchld_ladder_reaps_a_container_init_without_restart(spawn, tmp_path):
+    tenant = spawn("--zombies", 2, "--reap-on-sigchld", namespace=True)
+    playbook = tmp_path / "reap.yml"
+    playbook.write_text(textwrap.dedent("""\
+        - name: Reap one sandbox
+          hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: Reap with a SIGCHLD-only ladder
+              fleetops.zombie_reaper.zombie_reap:
+                limit_subtree: %d
+                confirm_seconds: 0.2
+                ladder:
+                  - signal: SIGCHLD
+                    wait: 3
+              register: reap
+            - name: Check the outcome
+              ansible.builtin.assert:
+                that:
+                  - reap.parents | length == 1
+                  - reap.parents[0].class == 'container_init'
+                  - reap.parents[0].outcome == 'reaped'
+                  - reap.signals_sent == 1
+                  - reap is changed
+        """ % tenant.sandbox_pid))
+    result = subprocess.run(["ansible-playbook", str(playbook)], cwd=ROOT, env=ansible_env(), capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]
+    # the tenant's init caught SIGCHLD and reaped: it was not restarted
+    assert tenant.alive() and tenant.zombies() == []
