@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate)
+APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -41,5 +41,5 @@ PY
 ) || pip_version=""
 if [ -n "$pip_version" ]; then
     mkdir -p ~/.ansible/test/cache
-    install -m 0644 scripts/get_pip_offline.py ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+    install -m 0644 scripts/get_pip_offline.py ~/.ansible/test/cache/get_pip_"${pip_version//./_}".py
 fi

@@ -924,7 +924,7 @@ def send_signal(proc_root, pid, starttime, signum):
     fd = None
     if HAVE_PIDFD:
         try:
-            fd = os.pidfd_open(pid)
+            fd = os.pidfd_open(pid)  # novermin: guarded by HAVE_PIDFD
         except ProcessLookupError:
             return "gone"
         except OSError as exc:
@@ -937,7 +937,7 @@ def send_signal(proc_root, pid, starttime, signum):
         if stat["starttime"] != starttime or stat["state"] == "Z":
             return "identity_changed"
         if fd is not None:
-            signal.pidfd_send_signal(fd, signum)
+            signal.pidfd_send_signal(fd, signum)  # novermin: guarded by HAVE_PIDFD
         else:
             os.kill(pid, signum)
         return "sent"
