@@ -1326,7 +1326,7 @@ def exit_code_for(report):
 
 CONFIG_SECTION = "reaper"
 CONFIG_KEYS = ("min_zombies", "confirm_seconds", "min_age_seconds", "ladder", "container_init_cooldown",
-               "protect", "state_file", "backend", "scope", "max_parents", "dry_run", "log", "lock")
+               "protect", "state_file", "backend", "scope", "max_parents", "dry_run", "log", "lock", "textfile")
 
 EXIT_CODES_HELP = """exit codes:
   0  done: nothing left that this run acted on (also: nothing to do)
@@ -1378,6 +1378,7 @@ def build_parser():
     add("--json", action="store_true", help="print the JSON report instead of the summary")
     add("--log", help="append the JSON report as one line to FILE")
     add("--lock", help="hold an exclusive lock on FILE; a concurrent run exits with code 3")
+    add("--textfile", help="write Prometheus metrics of this run to FILE (atomically), for node_exporter")
     add("--min-zombies", help="act only on parents with at least N confirmed zombies (default 1)")
     add("--confirm-seconds", help="seconds between the two scans (default 2)")
     add("--min-age-seconds", help="with --state-file: oldest zombie first seen this long ago (default 0)")
@@ -1412,6 +1413,7 @@ def options_from_args(args):
         "dry_run": bool(args.dry_run) if args.dry_run is not None else bool(config.get("dry_run", False)),
         "log": args.log or config.get("log"),
         "lock": args.lock or config.get("lock"),
+        "textfile": args.textfile or config.get("textfile"),
     }
     return options, extras
 
@@ -1440,6 +1442,80 @@ def append_log(path, report):
         os.write(fd, line.encode("utf-8"))
     finally:
         os.close(fd)
+
+
+METRICS_TOP_PARENTS = 10
+
+
+def _label(value):
+    return str(value if value is not None else "").replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def format_metrics(report, ok=True):
+    """Prometheus text exposition of one run; per-parent series capped at METRICS_TOP_PARENTS."""
+    out = []
+
+    def metric(name, kind, help_text, samples):
+        out.append("# HELP zombie_reaper_%s %s" % (name, help_text))
+        out.append("# TYPE zombie_reaper_%s %s" % (name, kind))
+        for labels, value in samples:
+            text = ",".join('%s="%s"' % (k, _label(v)) for k, v in labels)
+            out.append("zombie_reaper_%s%s %s" % (name, "{%s}" % text if text else "", value))
+
+    metric("last_run_timestamp_seconds", "gauge", "Unix time of the last run.", [((), round(time.time(), 3))])
+    metric("last_run_success", "gauge", "1 if the last run completed without error.", [((), 1 if ok else 0)])
+    if report is None:
+        return "\n".join(out) + "\n"
+    metric("zombies", "gauge", "Zombie processes seen by the last run.", [((), report["zombies"])])
+    by_class = Counter()
+    for parent in report["parents"]:
+        by_class[parent["class"]] += parent["zombies"]
+    metric("zombies_by_class", "gauge", "Zombies by the class of their parent.", sorted(
+        ((("class", k),), v) for k, v in by_class.items()))
+    top = []
+    other = 0
+    for index, parent in enumerate(report["parents"]):
+        if index >= METRICS_TOP_PARENTS:
+            other += parent["zombies"]
+            continue
+        container = parent["container"] or {}
+        top.append(((("pid", parent["pid"]), ("comm", parent["comm"]), ("class", parent["class"]),
+                     ("container", (container.get("id") or "")[:12]),
+                     ("pod_namespace", container.get("pod_namespace") or ""),
+                     ("pod", container.get("pod_name") or ""), ("outcome", parent["outcome"])), parent["zombies"]))
+    if other:
+        top.append(((("pid", "other"), ("comm", ""), ("class", "other"), ("container", ""), ("pod_namespace", ""),
+                     ("pod", ""), ("outcome", "")), other))
+    metric("parent_zombies", "gauge", "Zombies under each of the %d worst parents (the rest as pid=other)."
+           % METRICS_TOP_PARENTS, top)
+    metric("parents_by_outcome", "gauge", "Parents by outcome in the last run.",
+           sorted(((("outcome", k),), v) for k, v in report["outcomes"].items()))
+    metric("signals_sent", "gauge", "Signals sent by the last run.", [((), report["signals_sent"])])
+    metric("zombies_cleared", "gauge", "Zombies cleared by the last run.", [((), report["zombies_cleared"])])
+    pids = report["pids"]
+    metric("pids_in_use", "gauge", "Threads (each holds a PID) in use.", [((), pids["threads"] or pids["processes"])])
+    if pids.get("pid_max"):
+        metric("pid_max", "gauge", "kernel.pid_max.", [((), pids["pid_max"])])
+    if pids.get("threads_max"):
+        metric("threads_max", "gauge", "kernel.threads-max.", [((), pids["threads_max"])])
+    if pids.get("used_percent") is not None:
+        metric("pids_used_ratio", "gauge", "PIDs in use over the lower of pid_max and threads-max.",
+               [((), round(pids["used_percent"] / 100.0, 6))])
+    metric("scan_duration_seconds", "gauge", "Duration of the process-table scan.", [((), report["scan_seconds"])])
+    metric("run_duration_seconds", "gauge", "Duration of the whole run.", [((), report["run_seconds"])])
+    return "\n".join(out) + "\n"
+
+
+def write_textfile(path, text):
+    """Write atomically (temp file + rename) so node_exporter never reads half a file."""
+    tmp = "%s.%d.tmp" % (path, os.getpid())
+    try:
+        with open(tmp, "w") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ReaperError("cannot write metrics file %s: %s" % (path, exc.strerror or exc)) from None
 
 
 def format_summary(report):
@@ -1473,10 +1549,25 @@ def format_summary(report):
     return "\n".join(lines)
 
 
+def _record_error(extras, exc):
+    """A scheduled run has no terminal: put the error where the provider looks (log, metrics)."""
+    if isinstance(exc, LockBusy):
+        return
+    try:
+        if extras.get("log"):
+            append_log(extras["log"], {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                       "host": socket.gethostname(), "error": str(exc), "exit_code": exc.exit_code})
+        if extras.get("textfile"):
+            write_textfile(extras["textfile"], format_metrics(None, ok=False))
+    except ReaperError as secondary:
+        sys.stderr.write("zombie-reaper: error: %s\n" % secondary)
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     lock = None
+    extras = {}
     try:
         options, extras = options_from_args(args)
         policy = Policy.from_options(**options)
@@ -1487,8 +1578,11 @@ def main(argv=None):
                      log=None if args.json else (lambda message: sys.stderr.write(message + "\n")))
         if extras["log"]:
             append_log(extras["log"], report)
+        if extras["textfile"]:
+            write_textfile(extras["textfile"], format_metrics(report))
     except ReaperError as exc:
         sys.stderr.write("zombie-reaper: error: %s\n" % exc)
+        _record_error(extras, exc)
         return exc.exit_code
     finally:
         if lock is not None:

@@ -1,0 +1,176 @@
+"""The reaper role applied to a throwaway root prefix on this machine (no service is touched)."""
+
+import json
+import re
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+import yaml
+
+from conftest import ENGINE, ROOT, zombie_reaper
+from test_modules import ansible_env
+
+ROLE = ROOT / "roles" / "reaper"
+
+
+def apply_role(prefix, tmp_path, check=False, **variables):
+    """Run the role against localhost with every path below ``prefix``; return (rc, stats, output)."""
+    variables.setdefault("zombie_reaper_root_prefix", str(prefix))
+    playbook = tmp_path / "site.yml"
+    playbook.write_text(textwrap.dedent("""\
+        - name: Apply the reaper role
+          hosts: localhost
+          connection: local
+          gather_facts: false
+          roles:
+            - role: fleetops.zombie_reaper.reaper
+        """))
+    command = ["ansible-playbook", str(playbook), "-e", json.dumps(variables)]
+    if check:
+        command.append("--check")
+    result = subprocess.run(command, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300,
+                            check=False)
+    output = json.loads(result.stdout) if result.stdout.startswith("{") else {}
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    return output["stats"]["localhost"], output
+
+
+def files_below(prefix):
+    return sorted(str(p.relative_to(prefix)) for p in prefix.rglob("*") if p.is_file())
+
+
+def test_argument_specs_match_defaults():
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    specs = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
+    assert set(defaults) == set(specs)
+    for name, value in defaults.items():
+        assert specs[name]["default"] == value, name
+        assert specs[name].get("description"), name
+
+
+def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
+    prefix = tmp_path / "root"
+    legacy = [prefix / "etc/cron.d/kill_zombie_parents", prefix / "usr/local/bin/kill_zombie_parents.sh"]
+    for path in legacy:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("legacy\n")
+    variables = dict(zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/node-exporter",
+                     zombie_reaper_alert_rules_path="/etc/prometheus/rules/zombie-reaper.rules.yml",
+                     zombie_reaper_protect=["pod:payments/*", "my-agent"])
+    stats, _output = apply_role(prefix, tmp_path, **variables)
+    assert stats["changed"] > 0 and stats["failures"] == 0
+    assert files_below(prefix) == sorted([
+        "etc/logrotate.d/zombie-reaper", "etc/prometheus/rules/zombie-reaper.rules.yml",
+        "etc/systemd/system/zombie-reaper.service", "etc/systemd/system/zombie-reaper.timer",
+        "etc/zombie-reaper/reaper.conf", "usr/local/bin/zombie-reaper",
+        "usr/local/lib/zombie-reaper/zombie_reaper.py"])
+    assert not any(p.exists() for p in legacy)
+    # the engine installed is the collection's file itself
+    assert (prefix / "usr/local/lib/zombie-reaper/zombie_reaper.py").read_bytes() == ENGINE.read_bytes()
+    for name in ("etc/systemd/system/zombie-reaper.service", "etc/systemd/system/zombie-reaper.timer",
+                 "etc/zombie-reaper/reaper.conf", "etc/logrotate.d/zombie-reaper"):
+        assert (prefix / name).read_text().startswith("#"), name
+    timer = (prefix / "etc/systemd/system/zombie-reaper.timer").read_text()
+    assert "OnUnitActiveSec=5min" in timer and "RandomizedDelaySec=60" in timer
+    service = (prefix / "etc/systemd/system/zombie-reaper.service").read_text()
+    assert "ReadWritePaths=/var/log/zombie-reaper /var/lib/zombie-reaper /var/lib/node-exporter" in service
+    # second run: nothing changes
+    stats, _output = apply_role(prefix, tmp_path, **variables)
+    assert stats["changed"] == 0
+
+
+def test_installed_config_is_read_by_the_engine(tmp_path):
+    prefix = tmp_path / "root"
+    apply_role(prefix, tmp_path, zombie_reaper_ladder=[{"signal": "SIGTERM", "wait": 3}, {"signal": "SIGKILL"}],
+               zombie_reaper_protect=["pod:payments/*"], zombie_reaper_dry_run=True, zombie_reaper_scope="all")
+    values = zombie_reaper.read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
+    assert values["ladder"] == "SIGTERM:3,SIGKILL:5"
+    assert values["dry_run"] is True
+    policy = zombie_reaper.Policy.from_options(**{k: v for k, v in values.items()
+                                                  if k in zombie_reaper.OPTION_DEFAULTS})
+    assert policy.protect == ["pod:payments/*"] and policy.scope == "all"
+    assert [(r.action, r.wait) for r in policy.ladder] == [("SIGTERM", 3), ("SIGKILL", 5)]
+
+
+def test_cron_flavour_uses_flock_and_a_valid_logrotate(tmp_path):
+    prefix = tmp_path / "root"
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="cron", zombie_reaper_interval_minutes=2)
+    cron = (prefix / "etc/cron.d/zombie-reaper").read_text()
+    line = [x for x in cron.splitlines() if x.startswith("*/2 ")]
+    assert line and "flock -n /var/lib/zombie-reaper/cron.lock /usr/local/bin/zombie-reaper" in line[0]
+    assert r"RANDOM \% 61" in line[0]
+    assert not (prefix / "etc/systemd/system/zombie-reaper.timer").exists()
+    if shutil.which("logrotate"):
+        result = subprocess.run(["logrotate", "-d", str(prefix / "etc/logrotate.d/zombie-reaper")],
+                                capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
+
+
+def test_check_mode_creates_nothing(tmp_path):
+    prefix = tmp_path / "root"
+    prefix.mkdir()
+    stats, _output = apply_role(prefix, tmp_path, check=True, zombie_reaper_scheduler="systemd")
+    assert stats["failures"] == 0
+    assert files_below(prefix) == []
+
+
+def test_absent_removes_everything(tmp_path):
+    prefix = tmp_path / "root"
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/ne",
+               zombie_reaper_alert_rules_path="/etc/prometheus/zr.rules.yml")
+    (prefix / "var/lib/ne/zombie_reaper.prom").write_text("zombie_reaper_zombies 0\n")
+    (prefix / "var/log/zombie-reaper/reaper.log").write_text("{}\n")
+    apply_role(prefix, tmp_path, zombie_reaper_state="absent", zombie_reaper_textfile_dir="/var/lib/ne",
+               zombie_reaper_alert_rules_path="/etc/prometheus/zr.rules.yml")
+    assert files_below(prefix) == []
+    assert not (prefix / "usr/local/lib/zombie-reaper").exists()
+    assert not (prefix / "etc/zombie-reaper").exists()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_service_exposure_does_not_regress(tmp_path):
+    prefix = tmp_path / "root"
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd")
+    unit = prefix / "etc/systemd/system/zombie-reaper.service"
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+                            capture_output=True, text=True, check=False)
+    measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
+    promised = float(re.search(r"exposure of \*\*(\d+\.\d)\*\*", (ROOT / "README.md").read_text()).group(1))
+    assert measured <= promised <= 1.0, result.stdout[-2000:]
+
+
+def run_playbook(name, *extra):
+    inventory = "localhost ansible_connection=local ansible_python_interpreter=auto_silent,"
+    result = subprocess.run(["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / name)] + list(extra),
+                            cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
+                            capture_output=True, text=True, timeout=300, check=False)
+    return result
+
+
+def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
+    tenant = spawn("--zombies", 4, namespace=True)
+    audit = run_playbook("audit.yml", "-e", "zombie_reaper_hosts=localhost")
+    assert audit.returncode == 0, audit.stdout[-3000:]
+    assert "TOP OFFENDERS" in audit.stdout and "eligible=1" in audit.stdout
+    gate = run_playbook("audit.yml", "-e", "zombie_reaper_hosts=localhost", "-e", "audit_max_zombies=0")
+    assert gate.returncode != 0 and "zombies (max 0)" in gate.stdout
+    args = json.dumps({"zombie_reaper_hosts": "localhost",
+                       "reap_args": {"limit_subtree": tenant.sandbox_pid, "confirm_seconds": 0.2}})
+    reap = run_playbook("reap.yml", "-e", args)
+    assert reap.returncode == 0, reap.stdout[-3000:]
+    assert "parent_exited=1" in reap.stdout
+    assert not tenant.alive()
+
+
+def test_deploy_and_remove_playbooks_on_a_staged_root(tmp_path):
+    prefix = tmp_path / "root"
+    variables = json.dumps({"zombie_reaper_hosts": "localhost", "zombie_reaper_root_prefix": str(prefix),
+                            "zombie_reaper_scheduler": "cron"})
+    deploy = run_playbook("deploy.yml", "-e", variables)
+    assert deploy.returncode == 0, deploy.stdout[-3000:]
+    assert (prefix / "etc/cron.d/zombie-reaper").exists()
+    remove = run_playbook("remove.yml", "-e", variables)
+    assert remove.returncode == 0, remove.stdout[-3000:]
+    assert files_below(prefix) == []
