@@ -69,3 +69,15 @@ options:
 requirements:
   - Linux with procfs; Python 3.8 or newer on the node (standard library only).
 """
+
+    # Attributes both modules share (each module documents its own check_mode).
+    ATTRIBUTES = r"""
+attributes:
+  diff_mode:
+    support: none
+    description: The result describes every parent; there is no file to diff.
+  platform:
+    support: full
+    platforms: linux
+    description: Reads Linux procfs; uses pidfds on Linux 5.3+ with Python 3.9+.
+"""

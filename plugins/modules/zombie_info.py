@@ -19,17 +19,11 @@ author:
   - fleetops (@fleetops)
 extends_documentation_fragment:
   - fleetops.zombie_reaper.zombie_reaper
+  - fleetops.zombie_reaper.zombie_reaper.attributes
 attributes:
   check_mode:
     support: full
     description: Read only in any mode.
-  diff_mode:
-    support: none
-    description: The result describes every parent; there is no file to diff.
-  platform:
-    support: full
-    platforms: linux
-    description: Reads Linux procfs; uses pidfds on Linux 5.3+ with Python 3.9+.
 options:
   confirm_seconds:
     description:
