@@ -309,13 +309,8 @@ def parse_ladder(value):
     items = []
     if isinstance(value, str):
         for chunk in value.split(","):
-            chunk = chunk.strip()
-            if not chunk:
-                continue
-            name, sep, wait = chunk.partition(":")
-            if not sep:
-                raise ConfigError("ladder rung %r must be SIGNAL:SECONDS" % chunk)
-            items.append((name, wait))
+            if chunk.strip():
+                items.append(_rung_text(chunk.strip()))
     elif isinstance(value, (list, tuple)):
         for entry in value:
             if isinstance(entry, dict):
@@ -324,7 +319,7 @@ def parse_ladder(value):
                     raise ConfigError("ladder rung %r must have keys 'signal' and 'wait'" % (entry,))
                 items.append((entry["signal"], entry.get("wait", 5)))
             elif isinstance(entry, str):
-                items.extend(_rung_text(entry))
+                items.append(_rung_text(entry))
             else:
                 raise ConfigError("ladder rung %r must be a dict or 'SIGNAL:SECONDS'" % (entry,))
     else:
@@ -339,10 +334,11 @@ def parse_ladder(value):
 
 
 def _rung_text(text):
+    """('SIGTERM', '15') from 'SIGTERM:15'."""
     name, sep, wait = text.partition(":")
     if not sep:
         raise ConfigError("ladder rung %r must be SIGNAL:SECONDS" % text)
-    return [(name, wait)]
+    return name, wait
 
 
 # ---------------------------------------------------------------------------
