@@ -9,6 +9,7 @@ command ``zombie-reaper`` runs this same file (``python3 zombie_reaper.py --help
 
 import argparse
 import configparser
+import ctypes
 import errno
 import fcntl
 import fnmatch
@@ -41,7 +42,7 @@ NEVER_SIGNALLED = (CLASS_HOST_INIT, CLASS_KERNEL_THREAD, CLASS_REAPER, CLASS_RUN
 CONTAINER_CLASSES = (CLASS_CONTAINER_INIT, CLASS_CONTAINER_PROCESS)
 
 OUTCOMES = {
-    "reaped": "the parent is alive and its zombies are gone",
+    "reaped": "the parent is alive and its zombies are gone (with REAP: reaped in place, no signal)",
     "parent_exited": "the parent exited and its zombies were reaped by their new parent",
     "reparented_defunct": "the parent exited, but its zombies stay defunct under a new parent that does not reap",
     "persisting": "every applicable rung was tried and zombies remain",
@@ -49,13 +50,14 @@ OUTCOMES = {
     "protected": "the parent's class or a protect pattern forbids signalling it",
     "out_of_scope": "a host process while scope is 'containers'",
     "below_threshold": "fewer confirmed zombies than min_zombies",
-    "too_young": "the oldest zombie was first seen less than min_age_seconds ago",
+    "too_young": "the oldest zombie was first seen less than min_age_seconds (REAP: reap_min_age_seconds) ago",
     "unconfirmed": "the zombies were gone or changed at the confirming scan",
     "cooldown": "a container init already escalated within container_init_cooldown",
     "deferred": "the max_parents cap for this run was reached",
     "identity_changed": "the parent's pid now belongs to another process; nothing sent",
     "permission_denied": "the kernel refused the signal",
     "would_signal": "dry run: the ladder would run on this parent",
+    "would_reap": "dry run: the REAP rung would make the parent reap its zombies (no signal)",
     "eligible": "info: the parent would be acted on by a reap run",
 }
 # Outcomes where the reaper acted and zombies it was responsible for remain.
@@ -68,8 +70,11 @@ EXIT_LOCKED = 3
 EXIT_FAILURE = 4
 
 DEFAULT_LADDER = "SIGCHLD:15,SIGTERM:15,SIGKILL:5"
+# The in-place rung: the parent is made to wait4() its own zombies (see reap_in_place).
+REAP = "REAP"
+REAP_DEFAULT_WAIT = 2.0
 # Rungs that leave the parent running; only the others count as escalation.
-GENTLE_ACTIONS = ("SIGCHLD", "REAP")
+GENTLE_ACTIONS = ("SIGCHLD", REAP)
 
 PF_KTHREAD = 0x00200000
 
@@ -159,11 +164,18 @@ def parse_status(text):
             info[key] = int(value, 16)
         elif key in ("Uid", "NSpid", "NStgid"):
             info[key] = [int(v) for v in value.split()]
-        elif key in ("TracerPid", "PPid", "Threads"):
+        elif key in ("TracerPid", "PPid", "Threads", "Seccomp"):
             info[key] = int(value)
         elif key == "Name":
             info[key] = value
+        elif key == "State":
+            info[key] = value[:1]
     return info
+
+
+def process_alive(stat):
+    """A parsed stat of a live process: not defunct, or only its leader thread has exited."""
+    return stat is not None and (stat["state"] not in ("Z", "X") or stat["num_threads"] > 1)
 
 
 def signal_bit(mask, signum):
@@ -224,10 +236,8 @@ def parse_cgroup(text):
 def parse_signal(name):
     """Return (canonical name, number) for 'SIGTERM', 'term', '15' and the like."""
     text = str(name).strip().upper()
-    if text == "REAP":
-        raise ConfigError(
-            "ladder rung 'REAP' (ptrace-injected wait4) is not available in this version; "
-            "use signal rungs such as SIGCHLD, SIGTERM, SIGKILL")
+    if text == REAP:
+        return REAP, None
     if text.isdigit():
         number = int(text)
         for known, value in SIGNAL_NAMES.items():
@@ -239,6 +249,18 @@ def parse_signal(name):
     if text not in SIGNAL_NAMES:
         raise ConfigError("unknown signal %r (expected a name such as SIGCHLD, SIGTERM, SIGKILL)" % name)
     return text, SIGNAL_NAMES[text]
+
+
+def parse_bool(value, option):
+    """True/False from a bool or the usual words; raise ConfigError naming the option otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError("%s must be true or false, got %r" % (option, value))
 
 
 def parse_seconds(value, option):
@@ -282,6 +304,8 @@ class Rung(object):
 
     def skip_reason(self, parent):
         """Why this rung cannot work on ``parent``, or None when it can."""
+        if self.action == REAP:
+            return reap_unsupported_reason()
         if self.signum == signal.SIGKILL:
             return None
         caught = signal_bit(parent.sig_caught, self.signum)
@@ -329,6 +353,8 @@ def parse_ladder(value):
     rungs = []
     for name, wait in items:
         action, signum = parse_signal(name)
+        if action == REAP and rungs:
+            raise ConfigError("REAP must be the first rung of the ladder (it is the one that restarts nothing)")
         rungs.append(Rung(action, signum, parse_seconds(wait, "wait of ladder rung %s" % action)))
     return rungs
 
@@ -361,6 +387,8 @@ OPTION_DEFAULTS = {
     "limit_container": None,
     "proc_root": "/proc",
     "pods_log_dir": "/var/log/pods",
+    "reap": False,
+    "reap_min_age_seconds": 5.0,
 }
 
 BACKENDS = ("procfs", "psutil")
@@ -389,6 +417,8 @@ def module_argument_spec(acting):
             }},
             "container_init_cooldown": {"type": "float", "default": OPTION_DEFAULTS["container_init_cooldown"]},
             "max_parents": {"type": "int", "default": OPTION_DEFAULTS["max_parents"]},
+            "reap": {"type": "bool", "default": OPTION_DEFAULTS["reap"]},
+            "reap_min_age_seconds": {"type": "float", "default": OPTION_DEFAULTS["reap_min_age_seconds"]},
         })
     return spec
 
@@ -423,11 +453,16 @@ class Policy(object):
         subtree = raw["limit_subtree"]
         if subtree is not None:
             subtree = parse_count(subtree, "limit_subtree", minimum=1)
+        ladder = parse_ladder(raw["ladder"])
+        reap = parse_bool(raw["reap"], "reap")
+        if reap and ladder[0].action != REAP:
+            ladder.insert(0, Rung(REAP, None, REAP_DEFAULT_WAIT))
         return cls(
             min_zombies=parse_count(raw["min_zombies"], "min_zombies", minimum=1),
             confirm_seconds=parse_seconds(raw["confirm_seconds"], "confirm_seconds"),
             min_age_seconds=parse_seconds(raw["min_age_seconds"], "min_age_seconds"),
-            ladder=parse_ladder(raw["ladder"]),
+            ladder=ladder,
+            reap_min_age_seconds=parse_seconds(raw["reap_min_age_seconds"], "reap_min_age_seconds"),
             container_init_cooldown=parse_seconds(raw["container_init_cooldown"], "container_init_cooldown"),
             protect=list(protect),
             state_file=raw["state_file"] or None,
@@ -450,7 +485,12 @@ class Policy(object):
             "state_file": self.state_file, "backend": self.backend, "scope": self.scope,
             "max_parents": self.max_parents, "limit_subtree": self.limit_subtree,
             "limit_cgroup": self.limit_cgroup, "limit_container": self.limit_container,
+            "reap": self.reaps_in_place, "reap_min_age_seconds": self.reap_min_age_seconds,
         }
+
+    @property
+    def reaps_in_place(self):
+        return self.ladder[0].action == REAP
 
 
 # ---------------------------------------------------------------------------
@@ -904,6 +944,472 @@ def zombie_key(zombie):
 
 
 # ---------------------------------------------------------------------------
+# In-place reaping (the REAP rung): the parent itself calls wait4() on its zombies
+# ---------------------------------------------------------------------------
+# The parent's thread is seized with PTRACE_SEIZE and stopped with PTRACE_INTERRUPT (no
+# SIGSTOP, so its own parent sees no stop or continue), its registers are saved, it is made
+# to execute wait4(<zombie>, NULL, WNOHANG|__WALL, NULL) at a syscall instruction of its own
+# text, one zombie per single step, then its registers are restored exactly and it is
+# detached. The kernel then applies its usual syscall-restart rules to the restored
+# registers, so an interrupted pause(), read() or nanosleep() carries on as if nothing
+# happened. A signal that arrives meanwhile ends the round and is delivered on detach with
+# its original siginfo.
+
+PTRACE_SINGLESTEP = 9
+PTRACE_GETREGS = 12
+PTRACE_SETREGS = 13
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_GET_RSEQ_CONFIGURATION = 0x420F
+PTRACE_O_SUSPEND_SECCOMP = 1 << 21
+PTRACE_EVENT_STOP = 128
+WAIT_ALL_THREADS = 0x40000000  # __WALL
+X86_64_NR_WAIT4 = 61
+X86_64_SYSCALL_INSN = b"\x0f\x05"
+X86_64_USER_CS = 0x33  # a 64-bit process; `syscall` is undefined in 32-bit code
+CAP_SYS_PTRACE = 19
+CAP_SYS_ADMIN = 21
+JOB_CONTROL_STOPS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+
+REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one round; then it runs again
+REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
+REAP_PIN_THRESHOLD = 32  # above this many zombies, tracer and tracee share one CPU (fewer cross-CPU wake-ups)
+REAP_RSEQ_RETRIES = 5
+
+
+class UserRegsX8664(ctypes.Structure):
+    """struct user_regs_struct of x86_64 (asm/user.h)."""
+
+    _fields_ = [(_field, ctypes.c_ulonglong) for _field in (
+        "r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss "
+        "fs_base gs_base ds es fs gs").split()]
+
+
+class ReapRefused(Exception):
+    """The parent is left untouched (or exactly as it was); the reason goes into the report."""
+
+
+class ReapResult(object):
+    def __init__(self):
+        self.reaped = []
+        self.refused = None
+        self.rounds = 0
+        self.stopped_seconds = 0.0
+        self.signals_passed_on = 0
+
+    def to_dict(self):
+        return {"signal": "REAP", "result": "refused" if self.refused and not self.reaped else "reaped",
+                "reaped": len(self.reaped), "rounds": self.rounds,
+                "stopped_ms": round(self.stopped_seconds * 1000, 3), "signals_passed_on": self.signals_passed_on,
+                "refused": self.refused, "at": round(time.time(), 3)}
+
+
+_LIBC = []
+
+
+def _ptrace(request, tid, addr=0, data=0):
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+        libc.ptrace.restype = ctypes.c_long
+        _LIBC.append(libc)
+    result = _LIBC[0].ptrace(request, tid, addr, data)
+    if result == -1:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+    return result
+
+
+def has_capability(bit):
+    data = read_file("/proc/self/status")
+    if data:
+        for line in data.decode("ascii", "replace").splitlines():
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> bit & 1)
+    return os.geteuid() == 0
+
+
+def reap_unsupported_reason():
+    """Why this node cannot run the REAP rung at all, or None."""
+    machine = os.uname().machine
+    if machine != "x86_64":
+        return "architecture %s is not supported (x86_64 only in this version)" % machine
+    if not hasattr(ctypes, "CDLL"):
+        return "ctypes is not available"
+    return None
+
+
+def reap_precheck(proc_root, parent):
+    """Why REAP cannot work on ``parent`` right now (without attaching), or None."""
+    reason = reap_unsupported_reason()
+    if reason:
+        return reason
+    status = read_file("%s/%d/status" % (proc_root, parent.pid))
+    if not status:
+        return "the parent exited"
+    info = parse_status(status.decode("utf-8", "replace"))
+    if info.get("TracerPid"):
+        return "the parent is already traced by pid %d (a debugger or strace)" % info["TracerPid"]
+    if info.get("State") in ("T", "t"):
+        return "the parent is stopped (job control or a debugger)"
+    if info.get("Seccomp") == 1:
+        return "the parent runs in seccomp strict mode; wait4 would kill it"
+    if info.get("Seccomp") == 2 and not has_capability(CAP_SYS_ADMIN):
+        return ("a seccomp filter could kill the parent on wait4 and it cannot be suspended: "
+                "PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN and a reaper without a seccomp filter of its own")
+    if not has_capability(CAP_SYS_PTRACE) and parent.uid != os.geteuid():
+        return "ptrace is not permitted: CAP_SYS_PTRACE is missing"
+    return None
+
+
+def _ptrace_denied_reason(exc):
+    scope = read_file("/proc/sys/kernel/yama/ptrace_scope")
+    extra = ""
+    if scope:
+        extra = ", Yama ptrace_scope is %s" % scope.decode().strip()
+    return "ptrace is not permitted (%s%s; CAP_SYS_PTRACE, an LSM or the parent's dumpable flag)" % (
+        exc.strerror, extra)
+
+
+def _pick_thread(proc_root, pid):
+    """A live thread of ``pid`` (the leader unless it has exited) and its state letter."""
+    stat = read_stat(proc_root, pid)
+    if stat and stat["state"] not in ("Z", "X"):
+        return pid, stat["state"]
+    try:
+        tids = sorted(int(t) for t in os.listdir("%s/%d/task" % (proc_root, pid)) if t.isdigit())
+    except OSError:
+        return None, None
+    for tid in tids:
+        data = read_file("%s/%d/task/%d/stat" % (proc_root, pid, tid), 1024)
+        if data:
+            state = parse_stat(data)["state"]
+            if state not in ("Z", "X"):
+                return tid, state
+    return None, None
+
+
+def _namespace_pid(proc_root, zombie, level):
+    """The zombie's pid as seen from PID namespace ``level`` (0 = the /proc we read)."""
+    if level == 0:
+        return zombie.pid
+    status = read_file("%s/%d/status" % (proc_root, zombie.pid))
+    if not status:
+        return None
+    nspid = parse_status(status.decode("utf-8", "replace")).get("NSpid") or []
+    return nspid[level] if len(nspid) > level else None
+
+
+def _wait_stop(tid, timeout):
+    """waitpid() status of the seized thread's next stop; None when it did not stop in time."""
+    deadline = time.monotonic() + timeout
+    pause = 0.00002
+    while True:
+        waited, status = os.waitpid(tid, os.WNOHANG | WAIT_ALL_THREADS)
+        if waited:
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
+
+
+def _read_memory(mem_fd, address, size):
+    try:
+        return os.pread(mem_fd, size, address)
+    except OSError:
+        return b""
+
+
+def _find_syscall_insn(proc_root, tid, mem_fd, regs):
+    """Address of a `syscall` instruction in the tracee's own executable memory, or None."""
+    if regs.orig_rax != 2 ** 64 - 1 and _read_memory(mem_fd, regs.rip - 2, 2) == X86_64_SYSCALL_INSN:
+        return regs.rip - 2  # the instruction it is stopped after
+    maps = read_file("%s/%d/maps" % (proc_root, tid), 1 << 22) or b""
+    regions = []
+    for line in maps.decode("utf-8", "replace").splitlines():
+        fields = line.split()
+        if len(fields) < 2 or "x" not in fields[1] or "r" not in fields[1]:
+            continue
+        start, _, end = fields[0].partition("-")
+        # The vdso first: small, always mapped, and holds the syscall fall-backs.
+        regions.append((0 if line.endswith("[vdso]") else 1, int(start, 16), int(end, 16)))
+    for _rank, start, end in sorted(regions):
+        address = start
+        while address < end and address - start < (16 << 20):
+            chunk = _read_memory(mem_fd, address, min(1 << 16, end - address))
+            if not chunk:
+                break
+            offset = chunk.find(X86_64_SYSCALL_INSN)
+            if offset >= 0:
+                return address + offset
+            address += len(chunk) - 1  # overlap one byte: an instruction may straddle chunks
+    return None
+
+
+def _in_rseq_critical_section(tid, mem_fd, rip):
+    """True/False, or None when the kernel cannot tell (before Linux 5.13)."""
+    config = (ctypes.c_ubyte * 24)()
+    try:
+        _ptrace(PTRACE_GET_RSEQ_CONFIGURATION, tid, 24, ctypes.addressof(config))
+    except OSError:
+        return None
+    abi_pointer = int.from_bytes(bytes(config)[0:8], "little")
+    if not abi_pointer:
+        return False
+    rseq_cs = int.from_bytes(_read_memory(mem_fd, abi_pointer + 8, 8) or b"\0" * 8, "little")
+    if not rseq_cs:
+        return False
+    descriptor = _read_memory(mem_fd, rseq_cs, 32)
+    if len(descriptor) < 32:
+        return True  # cannot read it: assume the worst
+    start_ip = int.from_bytes(descriptor[8:16], "little")
+    post_commit_offset = int.from_bytes(descriptor[16:24], "little")
+    return start_ip <= rip < start_ip + post_commit_offset
+
+
+def _pin_to_one_cpu(tid):
+    """Run tracer and tracee on one CPU; returns what to restore, or None when not possible."""
+    try:
+        theirs = os.sched_getaffinity(tid)
+        ours = os.sched_getaffinity(0)
+        common = sorted(theirs & ours)
+        if not common:
+            return None
+        os.sched_setaffinity(0, {common[0]})
+        try:
+            os.sched_setaffinity(tid, {common[0]})
+        except OSError:
+            os.sched_setaffinity(0, ours)
+            return None
+        return theirs, ours
+    except OSError:
+        return None
+
+
+def _unpin(tid, saved):
+    if saved:
+        theirs, ours = saved
+        try:
+            os.sched_setaffinity(tid, theirs)
+        except OSError:
+            pass
+        os.sched_setaffinity(0, ours)
+
+
+def _protect_self_from_oom():
+    """A tracer killed while its tracee sits in a single-step stop kills the tracee (SIGTRAP)."""
+    try:
+        with open("/proc/self/oom_score_adj", "w") as handle:
+            handle.write("-1000")
+    except OSError:
+        pass  # needs CAP_SYS_RESOURCE; the systemd unit sets OOMScoreAdjust instead
+
+
+class _Round(object):
+    """One attach-inject-detach cycle on one thread; at most REAP_ROUND_SECONDS of stop."""
+
+    def __init__(self, proc_root, parent, tid, targets, seccomp):
+        self.proc_root = proc_root
+        self.parent = parent
+        self.tid = tid
+        self.targets = targets  # [(zombie, pid in the parent's namespace)]
+        self.seccomp = seccomp
+        self.reaped = []
+        self.pass_on_signal = 0
+        self.stopped_seconds = 0.0
+
+    def run(self):
+        """Returns None (done or retry later) or raises ReapRefused."""
+        options = PTRACE_O_SUSPEND_SECCOMP if self.seccomp else 0
+        try:
+            _ptrace(PTRACE_SEIZE, self.tid, 0, options)
+        except OSError as exc:
+            if exc.errno == errno.ESRCH:
+                raise ReapRefused("the parent exited") from None
+            if exc.errno == errno.EPERM and self.seccomp:
+                raise ReapRefused("a seccomp filter could kill the parent on wait4 and the kernel refused to "
+                                  "suspend it (PTRACE_O_SUSPEND_SECCOMP: %s)" % exc.strerror) from None
+            raise ReapRefused(_ptrace_denied_reason(exc)) from None
+        stop = None
+        try:
+            _ptrace(PTRACE_INTERRUPT, self.tid)
+            status = _wait_stop(self.tid, REAP_STOP_TIMEOUT)
+            if status is None:
+                _ABANDONED.append(self.tid)
+                raise ReapRefused("the parent did not stop within %d ms (uninterruptible sleep or vfork)"
+                                  % (REAP_STOP_TIMEOUT * 1000))
+            if not os.WIFSTOPPED(status):
+                raise ReapRefused("the parent exited while being attached")
+            stop = time.monotonic()
+            signum, event = os.WSTOPSIG(status), status >> 16
+            if event == PTRACE_EVENT_STOP and signum in JOB_CONTROL_STOPS:
+                raise ReapRefused("the parent is stopped by job control")
+            if event != PTRACE_EVENT_STOP:
+                self.pass_on_signal = signum  # a signal was on its way in: deliver it and retry later
+                return
+            self._inject()
+        finally:
+            if stop is not None:
+                self.stopped_seconds = time.monotonic() - stop
+            self._detach()
+
+    def _inject(self):
+        saved = UserRegsX8664()
+        _ptrace(PTRACE_GETREGS, self.tid, 0, ctypes.addressof(saved))
+        read = read_stat(self.proc_root, self.parent.pid)
+        if read is None or read["starttime"] != self.parent.starttime:
+            raise ReapRefused("the parent's pid now belongs to another process")
+        if saved.cs != X86_64_USER_CS:
+            raise ReapRefused("the parent is a 32-bit process (not supported)")
+        mem_fd = os.open("%s/%d/mem" % (self.proc_root, self.tid), os.O_RDONLY)
+        try:
+            if saved.orig_rax == 2 ** 64 - 1:  # stopped in user space, maybe inside an rseq critical section
+                inside = _in_rseq_critical_section(self.tid, mem_fd, saved.rip)
+                if inside is None:
+                    raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
+                                      "whether it sits in an rseq critical section")
+                if inside:
+                    raise _RseqBusy()
+            gadget = _find_syscall_insn(self.proc_root, self.tid, mem_fd, saved)
+        finally:
+            os.close(mem_fd)
+        if gadget is None:
+            raise ReapRefused("no syscall instruction found in the parent's executable memory")
+        # The tracee is stopped: re-check that each target is still its defunct child.
+        targets = [(z, nspid) for z, nspid in self.targets
+                   if zombie_still_there(self.proc_root, z) == self.parent.pid]
+        pinned = _pin_to_one_cpu(self.tid) if len(targets) > REAP_PIN_THRESHOLD else None
+        work = UserRegsX8664()
+        started = time.monotonic()
+        try:
+            for zombie, nspid in targets:
+                if time.monotonic() - started > REAP_ROUND_SECONDS:
+                    break
+                ctypes.memmove(ctypes.addressof(work), ctypes.addressof(saved), ctypes.sizeof(saved))
+                work.rip = gadget
+                work.orig_rax = 2 ** 64 - 1  # not in a syscall: no restart fix-up for the injected call
+                work.rax = X86_64_NR_WAIT4
+                work.rdi = nspid
+                work.rsi = 0
+                work.rdx = os.WNOHANG | WAIT_ALL_THREADS
+                work.r10 = 0
+                _ptrace(PTRACE_SETREGS, self.tid, 0, ctypes.addressof(work))
+                _ptrace(PTRACE_SINGLESTEP, self.tid)
+                _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
+                if not os.WIFSTOPPED(status):
+                    raise ReapRefused("the parent exited while its zombies were being reaped")
+                if os.WSTOPSIG(status) != signal.SIGTRAP or status >> 16:
+                    self.pass_on_signal = os.WSTOPSIG(status)
+                    break
+                _ptrace(PTRACE_GETREGS, self.tid, 0, ctypes.addressof(work))
+                result = work.rax - 2 ** 64 if work.rax >= 2 ** 63 else work.rax
+                if result == nspid:
+                    self.reaped.append(zombie)
+                elif result not in (0, -errno.ECHILD):
+                    raise ReapRefused("wait4 in the parent failed: %s" % os.strerror(-result))
+        finally:
+            try:
+                _ptrace(PTRACE_SETREGS, self.tid, 0, ctypes.addressof(saved))
+            except OSError:
+                pass  # it was killed meanwhile (SIGKILL cannot be held off)
+            _unpin(self.tid, pinned)
+
+    def _detach(self):
+        try:
+            _ptrace(PTRACE_DETACH, self.tid, 0, self.pass_on_signal)
+        except OSError:
+            pass  # not stopped (abandoned; the kernel detaches when we exit) or gone
+
+
+class _RseqBusy(Exception):
+    """Stopped inside an rseq critical section: let it run and try again."""
+
+
+# Tracees that did not stop in time; released once they stop (or when this process exits).
+_ABANDONED = []
+
+
+def release_abandoned():
+    for tid in list(_ABANDONED):
+        try:
+            waited, status = os.waitpid(tid, os.WNOHANG | WAIT_ALL_THREADS)
+        except ChildProcessError:
+            _ABANDONED.remove(tid)
+            continue
+        if waited and os.WIFSTOPPED(status):
+            signum = 0 if status >> 16 == PTRACE_EVENT_STOP else os.WSTOPSIG(status)
+            try:
+                _ptrace(PTRACE_DETACH, tid, 0, signum)
+            except OSError:
+                pass
+            _ABANDONED.remove(tid)
+        elif waited:
+            _ABANDONED.remove(tid)
+
+
+def reap_in_place(proc_root, parent, zombies, deadline):
+    """Make ``parent`` wait4() each of ``zombies`` itself, in rounds until ``deadline``."""
+    result = ReapResult()
+    reason = reap_precheck(proc_root, parent)
+    if reason:
+        result.refused = reason
+        return result
+    level = len(parent.nspid) - 1
+    targets = []
+    for zombie in zombies:
+        nspid = _namespace_pid(proc_root, zombie, level)
+        if nspid:
+            targets.append((zombie, nspid))
+    status = read_file("%s/%d/status" % (proc_root, parent.pid)) or b""
+    seccomp = parse_status(status.decode("utf-8", "replace")).get("Seccomp") == 2
+    catchable = set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
+    _protect_self_from_oom()
+    rseq_busy = 0
+    while targets and time.monotonic() < deadline:
+        targets = [(z, n) for z, n in targets if zombie_still_there(proc_root, z) == parent.pid]
+        if not targets:
+            break  # never attach when there is nothing to reap
+        tid, state = _pick_thread(proc_root, parent.pid)
+        if tid is None:
+            result.refused = "the parent exited"
+            break
+        if state == "D":
+            time.sleep(0.01)
+            if _pick_thread(proc_root, parent.pid)[1] == "D":
+                result.refused = "the parent is in uninterruptible sleep (or vfork); not attached"
+                break
+        one = _Round(proc_root, parent, tid, targets, seccomp)
+        # No signal may end the reaper between seize and detach (see _protect_self_from_oom).
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, catchable)
+        try:
+            one.run()
+        except _RseqBusy:
+            rseq_busy += 1
+            if rseq_busy >= REAP_RSEQ_RETRIES:
+                result.refused = "the parent kept being stopped inside an rseq critical section"
+        except ReapRefused as exc:
+            result.refused = str(exc)
+        except OSError as exc:
+            result.refused = "the parent exited" if exc.errno == errno.ESRCH else "ptrace failed: %s" % exc
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            result.rounds += 1
+            result.stopped_seconds += one.stopped_seconds
+            result.reaped.extend(one.reaped)
+            if one.pass_on_signal:
+                result.signals_passed_on += 1
+        if result.refused:
+            break
+        done = set(id(z) for z in one.reaped)
+        targets = [(z, n) for z, n in targets if id(z) not in done]
+        if targets and (one.pass_on_signal or not one.reaped):
+            time.sleep(0.001)  # let it handle what arrived before the next round
+    return result
+
+
+# ---------------------------------------------------------------------------
 # Acting
 # ---------------------------------------------------------------------------
 
@@ -930,7 +1436,7 @@ def send_signal(proc_root, pid, starttime, signum):
         stat = read_stat(proc_root, pid)
         if stat is None:
             return "gone"
-        if stat["starttime"] != starttime or stat["state"] == "Z":
+        if stat["starttime"] != starttime or not process_alive(stat):
             return "identity_changed"
         if fd is not None:
             signal.pidfd_send_signal(fd, signum)  # novermin: guarded by HAVE_PIDFD
@@ -972,6 +1478,7 @@ class Case(object):
         self.oldest_seen_seconds = None
         self.parent_alive = True
         self.escalation_granted = False
+        self.reaped_in_place = 0
         self.died_at = None
         self.done = False
 
@@ -985,7 +1492,7 @@ class Case(object):
         """Drop zombies that are gone; note whether the parent still lives. Cheap: stops at the first survivor
         unless the parent is gone (then every survivor's new parent is recorded)."""
         stat = read_stat(proc_root, self.parent.pid)
-        self.parent_alive = stat is not None and stat["starttime"] == self.parent.starttime and stat["state"] != "Z"
+        self.parent_alive = process_alive(stat) and stat["starttime"] == self.parent.starttime
         if not self.parent_alive and self.died_at is None:
             self.died_at = time.monotonic()
         keep = []
@@ -1018,6 +1525,9 @@ def run_ladder(cases, policy, state, now, dry_run, log):
             if reason:
                 case.skipped.append({"signal": rung.action, "reason": reason})
                 continue
+            if rung.action == REAP:
+                _reap_rung(case, rung, policy, state, dry_run, log)
+                continue
             if (not rung.gentle and parent.klass == CLASS_CONTAINER_INIT
                     and not _cooldown_allows(case, policy, state, now, dry_run)):
                 continue
@@ -1047,11 +1557,56 @@ def run_ladder(cases, policy, state, now, dry_run, log):
                 case.finish("would_signal", "rungs: %s" % ", ".join(s["signal"] for s in case.signals))
             else:
                 case.finish("no_rung_applies", _skips_text(case))
-        elif not case.signals:
+        elif not any(s["result"] in ("sent", "reaped") for s in case.signals):
             case.finish("no_rung_applies", _skips_text(case))
         else:
             case.refresh(proc_root)
             _conclude(case, final=True)
+
+
+def _reap_rung(case, rung, policy, state, dry_run, log):
+    """The REAP rung for one parent. Success ends the ladder for it; a refusal hands it to the next rung."""
+    proc_root = policy.proc_root
+    now = time.time()
+    aged = [z for z in case.remaining
+            if now - state.first_seen.get(zombie_key(z), now) >= policy.reap_min_age_seconds]
+    if not aged:
+        case.finish("too_young", "no zombie has been defunct for reap_min_age_seconds (%gs) yet; "
+                    "left for a later run" % policy.reap_min_age_seconds)
+        return
+    young = len(case.remaining) - len(aged)
+    left_note = "; %d younger than reap_min_age_seconds left for a later run" % young if young else ""
+    if dry_run:
+        reason = reap_precheck(proc_root, case.parent)
+        if reason:
+            case.skipped.append({"signal": REAP, "reason": reason})
+            return
+        case.signals.append({"signal": REAP, "result": "would_reap", "zombies": len(aged)})
+        case.action = "would_reap"
+        case.finish("would_reap", "REAP would make the parent wait4() %d zombies%s" % (len(aged), left_note))
+        return
+    result = reap_in_place(proc_root, case.parent, aged, time.monotonic() + max(rung.wait, REAP_ROUND_SECONDS))
+    case.signals.append(result.to_dict())
+    log("REAP -> pid %d (%s): %d reaped in place in %d round(s), stopped %.3f ms%s"
+        % (case.parent.pid, case.parent.comm, len(result.reaped), result.rounds, result.stopped_seconds * 1000,
+           ", refused: " + result.refused if result.refused else ""))
+    if result.reaped:
+        case.action = "reaped_in_place"
+        case.reaped_in_place = len(result.reaped)
+    if result.refused:
+        case.skipped.append({"signal": REAP, "reason": "refused: " + result.refused})
+    case.refresh(proc_root)
+    if not case.parent_alive:
+        _conclude(case)
+        return
+    if result.refused and case.remaining:
+        return  # the signal rungs take over
+    aged_keys = set(zombie_key(z) for z in aged)
+    if not any(zombie_key(z) in aged_keys for z in case.remaining):
+        # Zombies younger than reap_min_age_seconds are not a reason to escalate to signals;
+        # they stay in ``remaining`` (reported, not counted as cleared) for a later run.
+        case.finish("reaped", "%d reaped in place by the parent's own wait4(), no signal%s"
+                    % (len(result.reaped), left_note))
 
 
 def _skips_text(case):
@@ -1182,8 +1737,12 @@ def run(policy, mode="reap", dry_run=False, log=None):
         else:
             candidates.append(case)
 
-    if candidates and policy.confirm_seconds > 0:
-        time.sleep(policy.confirm_seconds)
+    confirm_seconds = policy.confirm_seconds
+    if policy.reaps_in_place and not policy.state_file and mode != "info":
+        # Without a state file the confirming window is the only age REAP can vouch for.
+        confirm_seconds = max(confirm_seconds, policy.reap_min_age_seconds)
+    if candidates and confirm_seconds > 0:
+        time.sleep(confirm_seconds)
         for case in candidates:
             _confirm(case, policy.proc_root)
 
@@ -1218,7 +1777,10 @@ def run(policy, mode="reap", dry_run=False, log=None):
             eligible = eligible[:policy.max_parents]
         if not dry_run:
             _check_rights(eligible)
-        run_ladder(eligible, policy, state, now, dry_run, log)
+        try:
+            run_ladder(eligible, policy, state, now, dry_run, log)
+        finally:
+            release_abandoned()
 
     if mode != "info" and not dry_run:
         state.save(live_keys, now, policy.container_init_cooldown)
@@ -1257,11 +1819,13 @@ def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds,
     outcomes = Counter()
     signals_sent = 0
     cleared = 0
+    reaped_in_place = 0
     for case in cases:
         parent = case.parent
         outcomes[case.outcome] += 1
         sent = [s for s in case.signals if s["result"] == "sent"]
         signals_sent += len(sent)
+        reaped_in_place += case.reaped_in_place
         if case.outcome in ("reaped", "parent_exited"):
             cleared += len(case.confirmed) - len(case.remaining)
         names = Counter(z.comm for z in parent.zombies)
@@ -1278,7 +1842,9 @@ def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds,
             "cgroup": parent.cgroup.get("path"),
             "zombies": len(parent.zombies),
             "zombies_confirmed": len(case.confirmed),
-            "zombies_remaining": len(case.remaining) if case.action == "signalled" else len(case.confirmed),
+            "zombies_remaining": (len(case.remaining) if case.action in ("signalled", "reaped_in_place")
+                                  else len(case.confirmed)),
+            "zombies_reaped_in_place": case.reaped_in_place,
             "zombie_pids": sorted(z.pid for z in parent.zombies)[:ZOMBIE_PIDS_LISTED],
             "zombie_names": dict(names.most_common(10)),
             "oldest_zombie_seen_seconds": case.oldest_seen_seconds,
@@ -1303,6 +1869,7 @@ def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds,
         "parents": parents,
         "outcomes": dict(outcomes),
         "signals_sent": signals_sent,
+        "zombies_reaped_in_place": reaped_in_place,
         "pids": pid_headroom(policy.proc_root, scan.processes),
         "scan_seconds": round(scan_seconds, 6),
         "run_seconds": round(time.monotonic() - started, 6),
@@ -1322,7 +1889,8 @@ def exit_code_for(report):
 
 CONFIG_SECTION = "reaper"
 CONFIG_KEYS = ("min_zombies", "confirm_seconds", "min_age_seconds", "ladder", "container_init_cooldown",
-               "protect", "state_file", "backend", "scope", "max_parents", "dry_run", "log", "lock", "textfile")
+               "protect", "state_file", "backend", "scope", "max_parents", "reap", "reap_min_age_seconds",
+               "dry_run", "log", "lock", "textfile")
 
 EXIT_CODES_HELP = """exit codes:
   0  done: nothing left that this run acted on (also: nothing to do)
@@ -1354,11 +1922,9 @@ def read_config(path):
         if key not in CONFIG_KEYS:
             raise ConfigError("config file %s: unknown key %r" % (path, key))
         values[key] = value
-    if "dry_run" in values:
-        text = values["dry_run"].strip().lower()
-        if text not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
-            raise ConfigError("config file %s: dry_run must be true or false, got %r" % (path, values["dry_run"]))
-        values["dry_run"] = text in ("true", "yes", "1", "on")
+    for key in ("dry_run", "reap"):
+        if key in values:
+            values[key] = parse_bool(values[key], "config file %s: %s" % (path, key))
     return values
 
 
@@ -1378,7 +1944,10 @@ def build_parser():
     add("--min-zombies", help="act only on parents with at least N confirmed zombies (default 1)")
     add("--confirm-seconds", help="seconds between the two scans (default 2)")
     add("--min-age-seconds", help="with --state-file: oldest zombie first seen this long ago (default 0)")
-    add("--ladder", help="rungs SIGNAL:WAIT,... (default %s)" % DEFAULT_LADDER)
+    add("--ladder", help="rungs SIGNAL:WAIT,... (default %s); REAP:WAIT may be the first rung" % DEFAULT_LADDER)
+    add("--reap", action="store_true", default=None,
+        help="first make each parent reap its own zombies (ptrace-injected wait4, no signal; needs CAP_SYS_PTRACE)")
+    add("--reap-min-age-seconds", help="REAP only zombies defunct at least this long (default 5)")
     add("--container-init-cooldown", help="seconds between escalations of one container init (default 3600)")
     add("--protect", action="append",
         help="never signal parents matching this glob (name, 'container:ID', 'pod:NS/NAME', 'cgroup:GLOB'); repeatable")
@@ -1488,6 +2057,8 @@ def format_metrics(report, ok=True):
            sorted(((("outcome", k),), v) for k, v in report["outcomes"].items()))
     metric("signals_sent", "gauge", "Signals sent by the last run.", [((), report["signals_sent"])])
     metric("zombies_cleared", "gauge", "Zombies cleared by the last run.", [((), report["zombies_cleared"])])
+    metric("zombies_reaped_in_place", "gauge", "Zombies the REAP rung made their parent reap (no signal).",
+           [((), report["zombies_reaped_in_place"])])
     pids = report["pids"]
     metric("pids_in_use", "gauge", "Threads (each holds a PID) in use.", [((), pids["threads"] or pids["processes"])])
     if pids.get("pid_max"):
@@ -1534,12 +2105,14 @@ def format_summary(report):
             where = "%s:%s" % (container.get("runtime"), container["id"][:12])
         elif container.get("pid_namespace"):
             where = "pidns:%s" % container["pid_namespace"]
-        signals = ",".join(s["signal"] for s in parent["signals"] if s["result"] in ("sent", "would_send")) or "-"
+        signals = ",".join(s["signal"] for s in parent["signals"]
+                           if s["result"] in ("sent", "would_send", "reaped", "would_reap")) or "-"
         lines.append("  %-8d %-18s %-18s %7d  %-22s %-19s %s"
                      % (parent["pid"], parent["comm"][:18], parent["class"], parent["zombies"], where[:22] or "-",
                         parent["outcome"], signals))
     if report["signals_sent"] or report["mode"] == "reap":
-        lines.append("signals sent: %d, zombies cleared: %d" % (report["signals_sent"], report["zombies_cleared"]))
+        lines.append("signals sent: %d, zombies cleared: %d (reaped in place, no signal: %d)"
+                     % (report["signals_sent"], report["zombies_cleared"], report["zombies_reaped_in_place"]))
     for warning in report["warnings"]:
         lines.append("warning: " + warning)
     return "\n".join(lines)

@@ -291,7 +291,8 @@ def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
     (["--min-zombies", "0"], "min_zombies must be at least 1"),
     (["--scope", "everything"], "scope must be one of containers|all"),
     (["--backend", "ps"], "backend must be one of procfs|psutil"),
-    (["--ladder", "REAP:2"], "'REAP'"),
+    (["--ladder", "SIGCHLD:1,REAP:2"], "REAP must be the first rung"),
+    (["--reap-min-age-seconds", "old"], "reap_min_age_seconds must be a number"),
 ])
 def test_node_command_rejects_bad_values(args, message):
     result = node_command("--dry-run", *args)

@@ -75,13 +75,28 @@ def test_parse_ladder(text, expected):
 
 
 BAD_LADDERS = ["SIGNOPE:1", "SIGTERM", "SIGTERM:x", "SIGTERM:-2", [], [{"signal": "SIGTERM", "oops": 1}],
-               "SIGSTOP:1", 42, "REAP:2"]
+               "SIGSTOP:1", 42, "SIGCHLD:1,REAP:2", "REAP:1,REAP:2"]
 
 
 @pytest.mark.parametrize("bad", BAD_LADDERS)
 def test_parse_ladder_rejects_bad_rungs(bad):
     with pytest.raises(zr.ConfigError):
         zr.parse_ladder(bad)
+
+
+def test_reap_is_one_switch_that_puts_the_rung_first():
+    plain = zr.Policy.from_options()
+    assert not plain.reaps_in_place
+    switched = zr.Policy.from_options(reap="yes")
+    assert [repr(r) for r in switched.ladder] == ["REAP:2", "SIGCHLD:15", "SIGTERM:15", "SIGKILL:5"]
+    assert switched.ladder[0].gentle and switched.ladder[0].signum is None
+    explicit = zr.Policy.from_options(reap=True, ladder="REAP:4,SIGKILL:1")
+    assert [repr(r) for r in explicit.ladder] == ["REAP:4", "SIGKILL:1"]
+    assert zr.Policy.from_options(ladder=[{"signal": "reap", "wait": 1}]).reaps_in_place
+    with pytest.raises(zr.ConfigError, match="reap must be true or false"):
+        zr.Policy.from_options(reap="sometimes")
+    with pytest.raises(zr.ConfigError, match="reap_min_age_seconds"):
+        zr.Policy.from_options(reap=True, reap_min_age_seconds=-1)
 
 
 def test_policy_names_the_bad_value():

@@ -1,0 +1,336 @@
+"""The REAP rung on real processes the test creates: the parent reaps its own zombies and carries on.
+
+Every parent here runs below a reaping sandbox (tests/helpers/sandbox.py) and, for the C parents,
+below a monitor that reports any stop or continue event it sees of it (there must be none).
+"""
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import ENGINE, HELPERS, parent_entry, policy, wait_until, zombie_children
+import zombie_reaper
+
+pytestmark = pytest.mark.skipif(zombie_reaper.reap_unsupported_reason() is not None,
+                                reason=str(zombie_reaper.reap_unsupported_reason()))
+
+
+@pytest.fixture(scope="session")
+def reap_parent_binary(tmp_path_factory):
+    binary = tmp_path_factory.mktemp("reap") / "reap_parent"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
+                    str(HELPERS / "reap_parent.c")], check=True)
+    return binary
+
+
+class CParent(object):
+    """reap_parent.c below the sandbox: ``pid`` is the subject (the zombies' parent)."""
+
+    def __init__(self, popen, pid):
+        self.popen = popen
+        self.pid = pid
+        self.starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+        self.lines = []
+
+    def status(self, key):
+        with open("/proc/%d/status" % self.pid) as handle:
+            return zombie_reaper.parse_status(handle.read()).get(key)
+
+    def alive(self):
+        stat = zombie_reaper.read_stat("/proc", self.pid)
+        return zombie_reaper.process_alive(stat) and stat["starttime"] == self.starttime
+
+    def read_lines(self, timeout=0.5):
+        """Lines printed since the last call (subject and monitor share the pipe)."""
+        deadline = time.monotonic() + timeout
+        fd = self.popen.stdout.fileno()
+        chunks = []
+        while True:
+            ready, _unused, _ignored = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                break
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            chunks.append(data)
+        new = b"".join(chunks).decode().splitlines()
+        self.lines.extend(new)
+        return new
+
+    def wait_for_line(self, prefix, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.read_lines(0.1):
+                if line.startswith(prefix):
+                    return line
+        raise AssertionError("no line starting with %r; seen %r" % (prefix, self.lines))
+
+
+@pytest.fixture
+def c_parent(reap_parent_binary):
+    started = []
+
+    def _start(mode, zombies, *extra):
+        command = [sys.executable, str(HELPERS / "sandbox.py"), str(reap_parent_binary), mode, str(zombies)]
+        command += [str(e) for e in extra]
+        popen = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, start_new_session=True)
+        started.append(popen)
+        ready, _unused, _ignored = select.select([popen.stdout], [], [], 60)
+        assert ready, "reap_parent did not become ready"
+        words = popen.stdout.readline().decode().split()
+        assert words[:1] == ["ready"], words
+        parent = CParent(popen, int(words[1]))
+        assert len(zombie_children(parent.pid)) == zombies
+        return parent
+
+    yield _start
+    for popen in started:
+        try:
+            os.killpg(popen.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        popen.wait(timeout=10)
+
+
+def reap_policy(parent_pid, **options):
+    values = {"scope": "all", "limit_subtree": parent_pid, "reap": True, "reap_min_age_seconds": 0,
+              "ladder": "REAP:2"}
+    values.update(options)
+    return policy(**values)
+
+
+def assert_untouched_afterwards(parent):
+    """Same process, no tracer left, and its own parent saw no stop, continue or exit."""
+    assert parent.alive()
+    assert parent.status("TracerPid") == 0
+    assert not [line for line in parent.read_lines(0.2) + parent.lines if line.startswith("monitor-event")]
+
+
+def test_pause_parent_reaps_in_place_and_still_gets_its_signal(c_parent):
+    parent = c_parent("pause", 5)
+    report = zombie_reaper.run(reap_policy(parent.pid))
+    entry = parent_entry(report, parent.pid)
+    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place"
+    assert entry["zombies_reaped_in_place"] == 5 and report["zombies_cleared"] == 5
+    assert report["signals_sent"] == 0 and report["zombies_reaped_in_place"] == 5
+    assert zombie_children(parent.pid) == []
+    assert_untouched_afterwards(parent)
+    assert parent.lines == []  # pause() was restarted, not ended by a spurious EINTR
+    os.kill(parent.pid, signal.SIGUSR1)
+    assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % os.getpid()
+
+
+def test_read_parent_still_receives_data_and_sees_no_eintr(c_parent):
+    parent = c_parent("read", 4)
+    report = zombie_reaper.run(reap_policy(parent.pid))
+    assert parent_entry(report, parent.pid)["outcome"] == "reaped"
+    assert zombie_children(parent.pid) == []
+    parent.popen.stdin.write(b"after the reap\n")
+    parent.popen.stdin.flush()
+    assert parent.wait_for_line("got") == "got after the reap"
+    assert not [line for line in parent.lines if "EINTR" in line]
+    assert_untouched_afterwards(parent)
+
+
+def test_nanosleep_keeps_its_length(c_parent):
+    parent = c_parent("sleep", 3, 1.5)
+    time.sleep(0.3)
+    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
+                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+                                         time.monotonic() + 2)
+    assert result.refused is None and len(result.reaped) == 3
+    line = parent.wait_for_line("slept")
+    slept_ms = int(line.split("ms=")[1].split()[0])
+    assert line.endswith("rc=0"), line
+    assert 1490 <= slept_ms < 1800, line  # neither cut short nor restarted from zero
+    assert_untouched_afterwards(parent)
+
+
+def test_python_parent_in_time_sleep(tmp_path):
+    script = tmp_path / "py_parent.py"
+    script.write_text(
+        "import os, time\n"
+        "for _ in range(3):\n"
+        "    if os.fork() == 0:\n"
+        "        os._exit(0)\n"
+        "time.sleep(0.2)\n"
+        "print('ready', os.getpid(), flush=True)\n"
+        "start = time.monotonic()\n"
+        "time.sleep(1.5)\n"
+        "print('slept', round((time.monotonic() - start) * 1000), flush=True)\n"
+        "time.sleep(60)\n")
+    popen = subprocess.Popen([sys.executable, str(HELPERS / "sandbox.py"), sys.executable, str(script)],
+                             stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        pid = int(popen.stdout.readline().split()[1])
+        starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+        assert len(zombie_children(pid)) == 3
+        time.sleep(0.3)
+        report = zombie_reaper.run(reap_policy(pid))
+        assert parent_entry(report, pid)["outcome"] == "reaped"
+        assert zombie_children(pid) == []
+        slept_ms = int(popen.stdout.readline().split()[1])
+        assert 1490 <= slept_ms < 1800
+        assert zombie_reaper.read_stat("/proc", pid)["starttime"] == starttime
+    finally:
+        os.killpg(popen.pid, signal.SIGKILL)
+        popen.wait(timeout=10)
+
+
+def test_parent_spinning_in_user_space(c_parent):
+    parent = c_parent("spin", 3, 3 * 10 ** 9)
+    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "R")
+    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
+                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+                                         time.monotonic() + 2)
+    assert result.refused is None and len(result.reaped) == 3
+    assert parent.wait_for_line("spun", timeout=30) == "spun %d" % (3 * 10 ** 9)
+    assert_untouched_afterwards(parent)
+
+
+def test_threaded_parent_whose_main_thread_exited(c_parent):
+    parent = c_parent("multi", 4)
+    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "Z")
+    report = zombie_reaper.run(reap_policy(parent.pid))
+    assert parent_entry(report, parent.pid)["outcome"] == "reaped"
+    assert zombie_children(parent.pid) == []
+    assert_untouched_afterwards(parent)
+    os.kill(parent.pid, signal.SIGUSR1)
+    assert parent.wait_for_line("woke").startswith("woke usr1=1")
+
+
+def test_seccomp_filter_that_kills_on_wait4_is_suspended(c_parent):
+    parent = c_parent("seccomp", 3)
+    assert wait_until(lambda: parent.status("Seccomp") == 2)
+    report = zombie_reaper.run(reap_policy(parent.pid))
+    assert parent_entry(report, parent.pid)["outcome"] == "reaped"
+    assert_untouched_afterwards(parent)
+
+
+def test_seccomp_filter_without_cap_sys_admin_is_refused_untouched(c_parent):
+    parent = c_parent("seccomp", 3)
+    assert wait_until(lambda: parent.status("Seccomp") == 2)
+    command = ["setpriv", "--inh-caps=-all,+sys_ptrace,+kill", "--ambient-caps=-all,+sys_ptrace,+kill",
+               "--bounding-set=-all,+sys_ptrace,+kill", sys.executable, str(ENGINE), "--json",
+               "--scope", "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0",
+               "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    import json  # pylint: disable=import-outside-toplevel
+    entry = parent_entry(json.loads(result.stdout), parent.pid)
+    assert entry["outcome"] == "no_rung_applies"
+    assert "seccomp filter" in entry["detail"] and "CAP_SYS_ADMIN" in entry["detail"]
+    assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+
+
+def test_parent_under_strace_is_refused_and_untouched(c_parent):
+    if not shutil.which("strace"):
+        pytest.fail("strace is missing: scripts/setup.sh installs it")
+    parent = c_parent("pause", 3)
+    tracer = subprocess.Popen(["strace", "-q", "-o", "/dev/null", "-p", str(parent.pid)])
+    try:
+        assert wait_until(lambda: parent.status("TracerPid") == tracer.pid)
+        report = zombie_reaper.run(reap_policy(parent.pid))
+        entry = parent_entry(report, parent.pid)
+        assert entry["outcome"] == "no_rung_applies"
+        assert "already traced by pid %d" % tracer.pid in entry["detail"]
+        assert len(zombie_children(parent.pid)) == 3
+        assert parent.status("TracerPid") == tracer.pid
+    finally:
+        tracer.terminate()
+        tracer.wait(timeout=10)
+    assert parent.alive()
+
+
+def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
+    parent = c_parent("pause", 2)
+    os.kill(parent.pid, signal.SIGSTOP)
+    try:
+        assert wait_until(lambda: parent.status("State") == "T")
+        report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+        entry = parent_entry(report, parent.pid)
+        assert "stopped" in entry["skipped_rungs"][0]["reason"]
+        assert entry["skipped_rungs"][0]["signal"] == "REAP"
+        assert entry["signals"][0]["result"] == "refused"
+        assert len(zombie_children(parent.pid)) == 2
+        assert parent.status("State") == "T" and parent.status("TracerPid") == 0
+    finally:
+        os.kill(parent.pid, signal.SIGCONT)
+
+
+def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
+    parent = c_parent("pause", 6000)
+    sender = threading.Timer(0.02, os.kill, (parent.pid, signal.SIGUSR1))
+    sender.start()
+    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
+                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+                                         time.monotonic() + 10)
+    sender.join()
+    assert result.refused is None and len(result.reaped) == 6000
+    assert zombie_children(parent.pid) == []
+    assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % os.getpid()
+    assert [line for line in parent.read_lines(0.3) + parent.lines if line.startswith("woke")] == \
+        ["woke usr1=1 from=%d" % os.getpid()]
+    assert_untouched_afterwards(parent)
+
+
+def test_ten_thousand_zombies_under_one_parent(c_parent):
+    parent = c_parent("pause", 10000)
+    report = zombie_reaper.run(reap_policy(parent.pid))
+    entry = parent_entry(report, parent.pid)
+    assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 10000
+    assert entry["signals"][0]["stopped_ms"] > 0
+    assert zombie_children(parent.pid) == []
+    assert_untouched_afterwards(parent)
+
+
+def test_container_init_in_nested_pid_namespace_is_reaped_from_outside(spawn):
+    tenant = spawn("--zombies", 4, "--child-name", "sshd", namespace=True)
+    report = zombie_reaper.run(reap_policy(tenant.sandbox_pid, scope="containers"))
+    entry = parent_entry(report, tenant.pid)
+    assert entry["class"] == "container_init" and entry["container"]["pid_in_container"] == 1
+    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place"
+    assert report["signals_sent"] == 0
+    assert tenant.zombies() == []
+    assert tenant.alive()  # same pid and start time: the container was not restarted
+    with open("/proc/%d/status" % tenant.pid) as handle:
+        assert zombie_reaper.parse_status(handle.read())["TracerPid"] == 0
+
+
+def test_dry_run_says_would_reap_and_touches_nothing(c_parent):
+    parent = c_parent("pause", 3)
+    report = zombie_reaper.run(reap_policy(parent.pid), dry_run=True)
+    entry = parent_entry(report, parent.pid)
+    assert entry["outcome"] == "would_reap" and entry["signals"] == [
+        {"signal": "REAP", "result": "would_reap", "zombies": 3}]
+    assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+
+
+def test_young_zombies_wait_for_a_later_run_instead_of_escalating(c_parent, tmp_path):
+    parent = c_parent("pause", 3)
+    state = str(tmp_path / "state.json")
+    report = zombie_reaper.run(reap_policy(parent.pid, state_file=state, reap_min_age_seconds=3600,
+                                           ladder="REAP:1,SIGKILL:1"))
+    entry = parent_entry(report, parent.pid)
+    assert entry["outcome"] == "too_young" and report["signals_sent"] == 0
+    assert len(zombie_children(parent.pid)) == 3
+    assert parent.alive()
+
+
+def test_node_command_reap_switch(c_parent):
+    parent = c_parent("pause", 3)
+    result = subprocess.run([sys.executable, str(ENGINE), "--reap", "--reap-min-age-seconds", "0.1", "--scope",
+                             "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "reaped in place, no signal: 3" in result.stdout
+    assert zombie_children(parent.pid) == []
+    assert_untouched_afterwards(parent)
