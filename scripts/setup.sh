@@ -6,10 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd)
+APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd strace)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+# Runtimes the REAP tests use as container inits: installed only when the command is missing
+# (a machine may carry its own Node.js or JDK).
+for pair in node:nodejs java:openjdk-17-jdk-headless go:golang-go; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"

@@ -1005,16 +1005,27 @@ class ReapResult(object):
                 "refused": self.refused, "at": round(time.time(), 3)}
 
 
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+
+
 _LIBC = []
 
 
-def _ptrace(request, tid, addr=0, data=0):
+def _libc():
     if not _LIBC:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
         libc.ptrace.restype = ctypes.c_long
+        libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(IoVec), ctypes.c_ulong,
+                                          ctypes.POINTER(IoVec), ctypes.c_ulong, ctypes.c_ulong]
+        libc.process_vm_readv.restype = ctypes.c_ssize_t
         _LIBC.append(libc)
-    result = _LIBC[0].ptrace(request, tid, addr, data)
+    return _LIBC[0]
+
+
+def _ptrace(request, tid, addr=0, data=0):
+    result = _libc().ptrace(request, tid, addr, data)
     if result == -1:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -1115,16 +1126,18 @@ def _wait_stop(tid, timeout):
         pause = min(pause * 2, 0.005)
 
 
-def _read_memory(mem_fd, address, size):
-    try:
-        return os.pread(mem_fd, size, address)
-    except OSError:
-        return b""
+def _read_memory(tid, address, size):
+    """Bytes of the tracee's memory (process_vm_readv: a ptrace-access check, no DAC on /proc/PID/mem)."""
+    buffer = ctypes.create_string_buffer(size)
+    local = IoVec(ctypes.addressof(buffer), size)
+    remote = IoVec(address, size)
+    got = _libc().process_vm_readv(tid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+    return buffer.raw[:got] if got > 0 else b""
 
 
-def _find_syscall_insn(proc_root, tid, mem_fd, regs):
+def _find_syscall_insn(proc_root, tid, regs):
     """Address of a `syscall` instruction in the tracee's own executable memory, or None."""
-    if regs.orig_rax != 2 ** 64 - 1 and _read_memory(mem_fd, regs.rip - 2, 2) == X86_64_SYSCALL_INSN:
+    if regs.orig_rax != 2 ** 64 - 1 and _read_memory(tid, regs.rip - 2, 2) == X86_64_SYSCALL_INSN:
         return regs.rip - 2  # the instruction it is stopped after
     maps = read_file("%s/%d/maps" % (proc_root, tid), 1 << 22) or b""
     regions = []
@@ -1138,7 +1151,7 @@ def _find_syscall_insn(proc_root, tid, mem_fd, regs):
     for _rank, start, end in sorted(regions):
         address = start
         while address < end and address - start < (16 << 20):
-            chunk = _read_memory(mem_fd, address, min(1 << 16, end - address))
+            chunk = _read_memory(tid, address, min(1 << 16, end - address))
             if not chunk:
                 break
             offset = chunk.find(X86_64_SYSCALL_INSN)
@@ -1148,7 +1161,7 @@ def _find_syscall_insn(proc_root, tid, mem_fd, regs):
     return None
 
 
-def _in_rseq_critical_section(tid, mem_fd, rip):
+def _in_rseq_critical_section(tid, rip):
     """True/False, or None when the kernel cannot tell (before Linux 5.13)."""
     config = (ctypes.c_ubyte * 24)()
     try:
@@ -1158,10 +1171,10 @@ def _in_rseq_critical_section(tid, mem_fd, rip):
     abi_pointer = int.from_bytes(bytes(config)[0:8], "little")
     if not abi_pointer:
         return False
-    rseq_cs = int.from_bytes(_read_memory(mem_fd, abi_pointer + 8, 8) or b"\0" * 8, "little")
+    rseq_cs = int.from_bytes(_read_memory(tid, abi_pointer + 8, 8) or b"\0" * 8, "little")
     if not rseq_cs:
         return False
-    descriptor = _read_memory(mem_fd, rseq_cs, 32)
+    descriptor = _read_memory(tid, rseq_cs, 32)
     if len(descriptor) < 32:
         return True  # cannot read it: assume the worst
     start_ip = int.from_bytes(descriptor[8:16], "little")
@@ -1263,18 +1276,14 @@ class _Round(object):
             raise ReapRefused("the parent's pid now belongs to another process")
         if saved.cs != X86_64_USER_CS:
             raise ReapRefused("the parent is a 32-bit process (not supported)")
-        mem_fd = os.open("%s/%d/mem" % (self.proc_root, self.tid), os.O_RDONLY)
-        try:
-            if saved.orig_rax == 2 ** 64 - 1:  # stopped in user space, maybe inside an rseq critical section
-                inside = _in_rseq_critical_section(self.tid, mem_fd, saved.rip)
-                if inside is None:
-                    raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
-                                      "whether it sits in an rseq critical section")
-                if inside:
-                    raise _RseqBusy()
-            gadget = _find_syscall_insn(self.proc_root, self.tid, mem_fd, saved)
-        finally:
-            os.close(mem_fd)
+        if saved.orig_rax == 2 ** 64 - 1:  # stopped in user space, maybe inside an rseq critical section
+            inside = _in_rseq_critical_section(self.tid, saved.rip)
+            if inside is None:
+                raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
+                                  "whether it sits in an rseq critical section")
+            if inside:
+                raise _RseqBusy()
+        gadget = _find_syscall_insn(self.proc_root, self.tid, saved)
         if gadget is None:
             raise ReapRefused("no syscall instruction found in the parent's executable memory")
         # The tracee is stopped: re-check that each target is still its defunct child.

@@ -22,6 +22,9 @@ description:
     gone. Each signal is sent through a pidfd after re-checking the parent's identity.
   - A container init is escalated past SIGCHLD at most once per O(container_init_cooldown), so a leaking
     tenant is not restarted every few minutes.
+  - With O(reap=true) each parent is first made to reap its own zombies (the REAP rung, a ptrace-injected
+    C(wait4) per zombie on x86_64): no signal, no restart, the parent carries on. The signal rungs run only
+    where REAP is refused (the reason is reported).
   - In check mode nothing is signalled; the result says what would be.
 author:
   - fleetops (@fleetops)
@@ -46,12 +49,13 @@ options:
         signal the parent ignores, and any catchable signal without a handler in a namespace init (the
         kernel drops it when sent from outside the namespace).
       - When not set, the ladder is SIGCHLD 15 s, SIGTERM 15 s, SIGKILL 5 s.
+      - V(REAP) may be the first rung (O(reap=true) puts it there with a wait of 2 s).
     type: list
     elements: dict
     suboptions:
       signal:
         description:
-          - Signal name (V(SIGTERM), V(TERM)) or number. SIGSTOP is refused.
+          - Signal name (V(SIGTERM), V(TERM)) or number, or V(REAP) as the first rung. SIGSTOP is refused.
         type: str
         required: true
       wait:
@@ -71,10 +75,27 @@ options:
         V(deferred). V(0) means no cap.
     type: int
     default: 25
+  reap:
+    description:
+      - Put the REAP rung first; the parent itself calls C(wait4) on each zombie, through ptrace, and is then
+        left exactly as it was. A signal that arrives meanwhile is delivered afterwards.
+      - Needs CAP_SYS_PTRACE (root has it); a parent under a seccomp filter also needs CAP_SYS_ADMIN to
+        suspend the filter, or it is refused. Refused too for traced, stopped or 32-bit parents, and on
+        architectures other than x86_64.
+    type: bool
+    default: false
+  reap_min_age_seconds:
+    description:
+      - REAP only zombies first seen at least this long ago, so a parent about to call C(wait) keeps its
+        child's exit status. Without O(state_file) the confirming scan waits this long instead.
+      - Younger zombies are left for a later run and never trigger the signal rungs.
+    type: float
+    default: 5
 seealso:
   - module: fleetops.zombie_reaper.zombie_info
 notes:
   - Needs root or CAP_KILL to signal other users' processes; without it the module fails and signals nothing.
+  - Returns C(changed) when a signal was sent or a zombie was reaped in place.
   - The same engine runs on each node as the C(zombie-reaper) command installed by the P(fleetops.zombie_reaper.reaper#role) role.
 """
 
@@ -95,6 +116,12 @@ EXAMPLES = r"""
         wait: 10
     protect:
       - "pod:payments/*"
+    state_file: /var/lib/zombie-reaper/state.json
+
+- name: Reap in place first (no restart of the tenant), signals only where that is refused
+  fleetops.zombie_reaper.zombie_reap:
+    reap: true
+    reap_min_age_seconds: 30
     state_file: /var/lib/zombie-reaper/state.json
 
 - name: Act on one container only
@@ -177,11 +204,26 @@ parents:
     zombie_names:
       description: Zombie names with their counts (top 10).
       type: dict
+    zombies_remaining:
+      description: Confirmed zombies still defunct after the run.
+      type: int
+    zombies_reaped_in_place:
+      description: Zombies this parent was made to reap itself by the REAP rung.
+      type: int
+    oldest_zombie_seen_seconds:
+      description: Seconds since the oldest confirmed zombie was first seen (needs O(state_file) to exceed one run).
+      type: float
+    reparented_to:
+      description: PIDs that adopted zombies of a parent that exited.
+      type: list
+      elements: int
     action:
-      description: V(none), V(signalled) or V(would_signal).
+      description: V(none), V(signalled), V(reaped_in_place), V(would_signal) or V(would_reap).
       type: str
     signals:
-      description: Signals sent (or, in check mode, that would be) with their results.
+      description: >-
+        Signals sent (or, in check mode, that would be) with their results; a REAP entry has V(result)
+        V(reaped), V(refused) or V(would_reap), V(reaped), V(rounds), V(stopped_ms) and V(refused) (the reason).
       type: list
       elements: dict
     skipped_rungs:
@@ -192,7 +234,7 @@ parents:
       description: >-
         V(reaped), V(parent_exited), V(reparented_defunct), V(persisting), V(no_rung_applies), V(protected),
         V(out_of_scope), V(below_threshold), V(too_young), V(unconfirmed), V(cooldown), V(deferred),
-        V(identity_changed), V(permission_denied) or V(would_signal). See the collection README.
+        V(identity_changed), V(permission_denied), V(would_signal) or V(would_reap). See the collection README.
       type: str
     detail:
       description: More about the outcome, or null.
@@ -213,6 +255,11 @@ signals_sent:
   returned: always
   type: int
   sample: 1
+zombies_reaped_in_place:
+  description: Zombies the REAP rung made their parents reap (no signal sent).
+  returned: always
+  type: int
+  sample: 0
 pids:
   description: PID headroom; processes and threads in use against C(pid_max) and C(threads-max).
   returned: always
@@ -256,7 +303,7 @@ def main():
         module.fail_json(msg=str(exc))
     for warning in report.pop("warnings"):
         module.warn(warning)
-    module.exit_json(changed=report["signals_sent"] > 0, **report)
+    module.exit_json(changed=report["signals_sent"] > 0 or report["zombies_reaped_in_place"] > 0, **report)
 
 
 if __name__ == "__main__":

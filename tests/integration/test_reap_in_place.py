@@ -4,6 +4,7 @@ Every parent here runs below a reaping sandbox (tests/helpers/sandbox.py) and, f
 below a monitor that reports any stop or continue event it sees of it (there must be none).
 """
 
+import json
 import os
 import select
 import shutil
@@ -222,11 +223,25 @@ def test_seccomp_filter_without_cap_sys_admin_is_refused_untouched(c_parent):
                "--scope", "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0",
                "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    import json  # pylint: disable=import-outside-toplevel
     entry = parent_entry(json.loads(result.stdout), parent.pid)
     assert entry["outcome"] == "no_rung_applies"
     assert "seccomp filter" in entry["detail"] and "CAP_SYS_ADMIN" in entry["detail"]
     assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+
+
+def test_unprivileged_user_with_cap_sys_ptrace_reaps_as_the_hardened_unit_does(c_parent):
+    parent = c_parent("spin", 3, 3 * 10 ** 9)  # in user space: the syscall instruction comes from the vdso
+    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+               "--inh-caps=-all,+sys_ptrace,+kill", "--ambient-caps=-all,+sys_ptrace,+kill",
+               "--bounding-set=-all,+sys_ptrace,+kill", sys.executable, str(ENGINE), "--json",
+               "--scope", "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0",
+               "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    entry = parent_entry(json.loads(result.stdout), parent.pid)
+    assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 3
+    assert parent.wait_for_line("spun", timeout=30) == "spun %d" % (3 * 10 ** 9)
     assert_untouched_afterwards(parent)
 
 
