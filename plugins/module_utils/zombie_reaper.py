@@ -1145,7 +1145,7 @@ def _find_syscall_insn(proc_root, tid, regs):
         fields = line.split()
         if len(fields) < 2 or "x" not in fields[1] or "r" not in fields[1]:
             continue
-        start, _, end = fields[0].partition("-")
+        start, end = fields[0].split("-", 1)
         # The vdso first: small, always mapped, and holds the syscall fall-backs.
         regions.append((0 if line.endswith("[vdso]") else 1, int(start, 16), int(end, 16)))
     for _rank, start, end in sorted(regions):

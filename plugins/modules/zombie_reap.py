@@ -23,7 +23,7 @@ description:
   - A container init is escalated past SIGCHLD at most once per O(container_init_cooldown), so a leaking
     tenant is not restarted every few minutes.
   - With O(reap=true) each parent is first made to reap its own zombies (the REAP rung, a ptrace-injected
-    C(wait4) per zombie on x86_64): no signal, no restart, the parent carries on. The signal rungs run only
+    C(wait4) per zombie on x86_64). No signal is sent, nothing restarts, the parent carries on. The signal rungs run only
     where REAP is refused (the reason is reported).
   - In check mode nothing is signalled; the result says what would be.
 author:

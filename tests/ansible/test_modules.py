@@ -50,6 +50,19 @@ def test_zombie_reap_short_name_in_check_mode_changes_nothing(spawn):
     assert tenant.alive() and len(tenant.zombies()) == 3
 
 
+def test_zombie_reap_with_reap_keeps_the_tenant_init_running(spawn):
+    tenant = spawn("--zombies", 4, namespace=True)
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",
+                       "reap=true reap_min_age_seconds=0.3 confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid)
+    assert rc == 0
+    assert result["changed"] is True and result["signals_sent"] == 0 and result["zombies_reaped_in_place"] == 4
+    entry = parent_entry(result, tenant.pid)
+    assert entry["class"] == "container_init" and entry["outcome"] == "reaped"
+    assert entry["signals"][0]["signal"] == "REAP" and entry["signals"][0]["result"] == "reaped"
+    assert result["policy"]["reap"] is True and result["policy"]["ladder"][0] == {"signal": "REAP", "wait": 2.0}
+    assert tenant.alive() and tenant.zombies() == []
+
+
 def test_zombie_reap_clears_the_tenant_and_reports_changed(spawn):
     tenant = spawn("--zombies", 4, "--every", 0.3, namespace=True)
     rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",

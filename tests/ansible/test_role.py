@@ -140,10 +140,14 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     prefix = tmp_path / "root"
     apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", **variables)
     unit = prefix / "etc/systemd/system/zombie-reaper.service"
-    text = unit.read_text()
+    settings = [line for line in unit.read_text().splitlines() if not line.startswith("#")]
+    capabilities = [line for line in settings if line.startswith("AmbientCapabilities=")][0].split("=")[1].split()
     reap = variables.get("zombie_reaper_reap", False)
-    assert ("CAP_SYS_PTRACE" in text) == reap and ("OOMScoreAdjust=-1000" in text) == reap
-    assert ("CAP_SYS_ADMIN" in text) == ("SystemCallFilter" not in text) == bool(variables.get("zombie_reaper_reap_seccomp"))
+    seccomp = bool(variables.get("zombie_reaper_reap_seccomp"))
+    assert capabilities == ["CAP_KILL"] + ["CAP_SYS_PTRACE"] * reap + ["CAP_SYS_ADMIN"] * seccomp
+    assert ("OOMScoreAdjust=-1000" in settings) == reap
+    assert any(line.startswith("SystemCallFilter=") for line in settings) != seccomp
+    assert ("SystemCallFilter=ptrace process_vm_readv" in settings) == (reap and not seccomp)
     result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
                             capture_output=True, text=True, check=False)
     measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
