@@ -36,5 +36,9 @@ sanity:
 	@git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ $(SANITY_ROOT)/
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --python 3.11 --color no
 
+# Not part of `make test`: minutes of work and the machine should be quiet (see docs/benchmarks.md).
+bench: setup
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf .cache .collections

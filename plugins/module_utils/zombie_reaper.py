@@ -18,7 +18,6 @@ import math
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -536,15 +535,21 @@ def read_file(path, limit=65536):
         os.close(fd)
 
 
-def _proc_pids(proc_root):
+def _open_proc(proc_root):
+    """A directory fd on proc_root and its numeric entries (as names: no int/str round trip)."""
     try:
-        names = os.listdir(proc_root)
+        proc_fd = os.open(proc_root, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as exc:
         raise ReaperError("cannot read %s: %s" % (proc_root, exc.strerror or exc)) from None
-    pids = [int(n) for n in names if n.isdigit()]
-    if not pids:
+    try:
+        names = [n for n in os.listdir(proc_fd) if n.isdigit()]
+    except OSError as exc:
+        os.close(proc_fd)
+        raise ReaperError("cannot read %s: %s" % (proc_root, exc.strerror or exc)) from None
+    if not names:
+        os.close(proc_fd)
         raise ReaperError("%s lists no processes: is procfs mounted there?" % proc_root)
-    return pids
+    return proc_fd, names
 
 
 def scan_procfs(proc_root="/proc", want_ppids=False):
@@ -554,51 +559,55 @@ def scan_procfs(proc_root="/proc", want_ppids=False):
     only zombies are parsed in full. Entries that vanish mid-scan are skipped.
     """
     scan = Scan()
-    pids = _proc_pids(proc_root)
-    scan.processes = len(pids)
-    by_parent = scan.zombies_by_parent
+    proc_fd, names = _open_proc(proc_root)
+    scan.processes = len(names)
     ppid_of = {} if want_ppids else None
     o_rdonly = os.O_RDONLY
     os_open, os_read, os_close = os.open, os.read, os.close
-    prefix = proc_root + "/"
-    for pid in pids:
-        try:
-            fd = os_open(prefix + str(pid) + "/stat", o_rdonly)
-        except OSError:
-            continue
-        try:
-            data = os_read(fd, 1024)
-        except OSError:
-            continue
-        finally:
-            os_close(fd)
-        right = data.rfind(b")")
-        if right < 0:
-            continue
-        state = data[right + 2:right + 3]
-        if ppid_of is not None:
-            ppid_of[pid] = int(data[right + 4:data.find(b" ", right + 4)])
-        if state != b"Z":
-            continue
-        try:
-            fields = data[right + 2:].split()
-            ppid = int(fields[1])
-            if int(fields[17]) > 1:
-                # A thread-group leader that exited while other threads run:
-                # shown as Z, but no wait() can collect it until they end.
-                scan.zombie_leaders_with_threads += 1
+    try:
+        for name in names:
+            try:
+                # relative to the directory fd: a shorter path walk for the kernel, as openat() in C
+                fd = os_open(name + "/stat", o_rdonly, dir_fd=proc_fd)
+            except OSError:
                 continue
-            zombie = Zombie(pid, ppid, int(fields[19]),
-                            data[data.find(b"(") + 1:right].decode("utf-8", "replace"))
-        except (IndexError, ValueError):
-            continue
-        group = by_parent.get(ppid)
-        if group is None:
-            by_parent[ppid] = [zombie]
-        else:
-            group.append(zombie)
+            try:
+                data = os_read(fd, 1024)
+            except OSError:
+                continue
+            finally:
+                os_close(fd)
+            right = data.rfind(b")")
+            if right < 0:
+                continue
+            if ppid_of is not None:
+                ppid_of[int(name)] = int(data[right + 4:data.find(b" ", right + 4)])
+            if data[right + 2:right + 3] == b"Z":
+                _add_zombie(scan, int(name), data, right)
+    finally:
+        os_close(proc_fd)
     scan.ppid_of = ppid_of
     return scan
+
+
+def _add_zombie(scan, pid, data, right):
+    """Parse a zombie's stat line in full and file it under its parent."""
+    try:
+        fields = data[right + 2:].split()
+        ppid = int(fields[1])
+        if int(fields[17]) > 1:
+            # A thread-group leader that exited while other threads run:
+            # shown as Z, but no wait() can collect it until they end.
+            scan.zombie_leaders_with_threads += 1
+            return
+        zombie = Zombie(pid, ppid, int(fields[19]), data[data.find(b"(") + 1:right].decode("utf-8", "replace"))
+    except (IndexError, ValueError):
+        return
+    group = scan.zombies_by_parent.get(ppid)
+    if group is None:
+        scan.zombies_by_parent[ppid] = [zombie]
+    else:
+        group.append(zombie)
 
 
 def scan_psutil(proc_root="/proc", want_ppids=False):
@@ -1867,7 +1876,7 @@ def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds,
     total = sum(len(c.parent.zombies) for c in cases)
     return {
         "version": __version__,
-        "host": socket.gethostname(),
+        "host": os.uname().nodename,
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "mode": mode if mode == "info" else ("dry_run" if dry_run else "reap"),
         "zombies": total,
@@ -2134,7 +2143,7 @@ def _record_error(extras, exc):
     try:
         if extras.get("log"):
             append_log(extras["log"], {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                       "host": socket.gethostname(), "error": str(exc), "exit_code": exc.exit_code})
+                                       "host": os.uname().nodename, "error": str(exc), "exit_code": exc.exit_code})
         if extras.get("textfile"):
             write_textfile(extras["textfile"], format_metrics(None, ok=False))
     except ReaperError as secondary:

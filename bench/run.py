@@ -1,0 +1,306 @@
+"""Benchmark the scan and the reap against the seed pipeline, psutil and a C reference scan.
+
+Every measurement runs inside a private PID namespace holding a synthetic process table made by
+bench/fleet.c (`unshare --pid --fork --mount-proc`), entered with `nsenter`: nothing outside it
+can be seen, let alone signalled. Commands are timed side by side in one hyperfine run per size.
+
+    python bench/run.py                              # the full run (make bench)
+    python bench/run.py --sizes 200 --reap-sizes 300 --runs 3 --out /tmp/b.md   # a smoke run
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+ENGINE = ROOT / "plugins" / "module_utils" / "zombie_reaper.py"
+NODE_PYTHON = "/usr/bin/python3"  # what the role's wrapper runs on a node
+PARENTS = 8  # zombie parents in the scan benchmark
+REAP_PARENTS = 4  # "a handful" in the reap benchmark
+SEED_PIPELINE = "ps -eo pid,ppid,stat,cmd | awk '$3 == \"Z\" { print $2 }' | sort -u"
+PSUTIL_SCAN = ("import collections, psutil; c = collections.Counter(p.info['ppid'] for p in "
+               "psutil.process_iter(['pid', 'ppid', 'status']) if p.info['status'] == psutil.STATUS_ZOMBIE); "
+               "print('\\n'.join('%d %d' % kv for kv in sorted(c.items())))")
+OUR_SCAN = ("import sys; sys.path.insert(0, %r); import zombie_reaper as z; s = z.scan_procfs('/proc'); "
+            "print('\\n'.join('%%d %%d' %% (p, len(zs)) for p, zs in sorted(s.zombies_by_parent.items())))"
+            % str(ENGINE.parent))
+
+
+def build(out_dir):
+    binaries = {}
+    for name in ("fleet", "cscan"):
+        binary = out_dir / name
+        subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(binary), str(BENCH / (name + ".c"))],
+                       check=True)
+        binaries[name] = str(binary)
+    return binaries
+
+
+def children_of(pid):
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            if int(data[data.rfind(b")") + 2:].split()[1]) == pid:
+                found.append(int(name))
+    return found
+
+
+@contextmanager
+def pid_max_at_least(needed):
+    """Raise kernel.pid_max for the run when the fleet needs it; restore it afterwards."""
+    path = "/proc/sys/kernel/pid_max"
+    with open(path) as handle:
+        original = int(handle.read())
+    raised = needed > original
+    if raised:
+        with open(path, "w") as handle:
+            handle.write(str(min(needed, 4194304)))
+    try:
+        yield
+    finally:
+        if raised:
+            with open(path, "w") as handle:
+                handle.write(str(original))
+
+
+@contextmanager
+def fleet(binaries, sleepers, zombies, parents):
+    """A PID namespace holding the synthetic table; yields the pid of its init (as seen here)."""
+    with pid_max_at_least(int((sleepers + zombies + parents) * 1.3) + 4096):
+        popen = subprocess.Popen(["unshare", "--pid", "--fork", "--mount-proc", binaries["fleet"], str(sleepers),
+                                  str(zombies), str(parents)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            line = popen.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError("fleet did not start: %r" % line)
+            (init,) = children_of(popen.pid)
+            yield init, popen
+        finally:
+            popen.stdin.close()  # the namespace init exits, the kernel ends everything in it
+            try:
+                popen.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.wait()
+
+
+def in_namespace(init, argv):
+    return ["nsenter", "-t", str(init), "-p", "-m"] + argv
+
+
+def scan_commands(binaries):
+    python = sys.executable
+    return {
+        "C reference scan": [binaries["cscan"]],
+        "zombie-reaper scan only": [NODE_PYTHON, "-I", "-c", OUR_SCAN],
+        "zombie-reaper dry run (whole command)": [NODE_PYTHON, "-I", str(ENGINE), "--dry-run", "--json",
+                                                  "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"],
+        "seed pipeline (ps, awk, sort)": ["sh", "-c", SEED_PIPELINE],
+        "psutil process_iter": [python, "-c", PSUTIL_SCAN],
+    }
+
+
+def parents_found(name, output):
+    """{ppid: zombies} from a command's output (the seed pipeline gives parents only: count None)."""
+    if name.startswith("zombie-reaper dry run"):
+        report = json.loads(output)
+        return {p["pid"]: p["zombies"] for p in report["parents"]}
+    found = {}
+    for line in output.split("\n"):
+        words = line.split()
+        if words:
+            found[int(words[0])] = int(words[1]) if len(words) > 1 else None
+    return found
+
+
+def peak_rss_kib(init, argv):
+    """Largest resident set of the command or any child it waited for, in KiB (GNU time's %M)."""
+    result = subprocess.run(in_namespace(init, ["/usr/bin/time", "-f", "peak-rss %M"] + argv), capture_output=True,
+                            text=True, check=True)
+    return int(result.stderr.split("peak-rss")[-1].split()[0])
+
+
+def hyperfine(init, commands, runs, warmup):
+    with tempfile.NamedTemporaryFile(suffix=".json") as export:
+        argv = ["hyperfine", "-N", "--style", "none", "--warmup", str(warmup), "--runs", str(runs),
+                "--export-json", export.name]
+        for name, command in commands.items():
+            argv += ["-n", name, " ".join(shlex.quote(part) for part in command)]
+        subprocess.run(in_namespace(init, argv), check=True, stdout=subprocess.DEVNULL)
+        with open(export.name) as handle:
+            results = json.load(handle)["results"]
+    return {r["command"]: r for r in results}
+
+
+def scan_benchmark(binaries, size, runs, warmup):
+    zombies = max(size // 20, PARENTS)
+    sleepers = size - zombies - PARENTS - 1
+    commands = scan_commands(binaries)
+    with fleet(binaries, sleepers, zombies, PARENTS) as (init, _popen):
+        expected = None
+        agreement = {}
+        for name, command in commands.items():
+            output = subprocess.run(in_namespace(init, command), capture_output=True, text=True, check=True).stdout
+            found = parents_found(name, output)
+            if name == "C reference scan":
+                expected = found
+            agreement[name] = _agrees(found, expected)
+        timings = hyperfine(init, commands, runs, warmup)
+        rss = {name: peak_rss_kib(init, command) for name, command in commands.items()}
+    rows = []
+    floor = statistics.median(timings["C reference scan"]["times"])
+    for name in commands:
+        times = timings[name]["times"]
+        median = statistics.median(times)
+        rows.append({"size": size, "zombies": zombies, "command": name, "median_ms": median * 1000,
+                     "min_ms": min(times) * 1000, "max_ms": max(times) * 1000,
+                     "stddev_ms": (statistics.stdev(times) if len(times) > 1 else 0) * 1000,
+                     "ratio_to_c": median / floor, "peak_rss_mib": rss[name] / 1024.0, "agrees": agreement[name]})
+    return rows
+
+
+def _agrees(found, expected):
+    if expected is None:
+        return True
+    if set(found) != set(expected):
+        return False
+    return all(count is None or count == expected[ppid] for ppid, count in found.items())
+
+
+def zombie_count(init, binaries):
+    result = subprocess.run(in_namespace(init, [binaries["cscan"], "-c"]), capture_output=True, text=True, check=True)
+    return int(result.stdout)
+
+
+def reap_methods():
+    engine = [NODE_PYTHON, "-I", str(ENGINE), "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"]
+    return {
+        "zombie-reaper REAP (in place, no signal)": engine + ["--ladder", "REAP:30", "--reap-min-age-seconds", "0"],
+        "zombie-reaper signals (SIGTERM:10,SIGKILL:5)": engine + ["--ladder", "SIGTERM:10,SIGKILL:5"],
+        "seed script (kill_zombie_parents.sh)": ["bash", str(BENCH / "seed_kill_zombie_parents.sh")],
+    }
+
+
+def reap_benchmark(binaries, zombies):
+    rows = []
+    for name, command in reap_methods().items():
+        with fleet(binaries, 0, zombies, REAP_PARENTS) as (init, _popen):
+            before = zombie_count(init, binaries)
+            started = time.monotonic()
+            result = subprocess.run(in_namespace(init, command), capture_output=True, text=True, check=False)
+            command_seconds = time.monotonic() - started
+            deadline = time.monotonic() + 60  # after the command: time for the init to reap what it adopted
+            while zombie_count(init, binaries) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            cleared_seconds = time.monotonic() - started
+            rows.append({"zombies": zombies, "method": name, "before": before,
+                         "after": zombie_count(init, binaries), "command_s": command_seconds,
+                         "all_gone_s": cleared_seconds, "exit": result.returncode})
+    return rows
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    node_python = subprocess.run([NODE_PYTHON, "-V"], capture_output=True, text=True, check=False).stdout.strip()
+    tools = subprocess.run(["hyperfine", "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    return ("%s, %d CPUs, %s, kernel %s, node command on %s, psutil %s on Python %s, %s"
+            % (model, os.cpu_count(), platform.machine(), platform.release(), node_python, _psutil_version(),
+               platform.python_version(), tools))
+
+
+def _psutil_version():
+    import psutil  # pylint: disable=import-outside-toplevel
+    return psutil.__version__
+
+
+def markdown(scan_rows, reap_rows, runs):
+    lines = ["# Benchmarks", "",
+             "Produced by `make bench` (`bench/run.py`) on %s, %s." % (machine(), time.strftime("%Y-%m-%d")),
+             "", "Each size is a synthetic process table (`bench/fleet.c`) alone in a private PID namespace: "
+             "sleeping processes plus 5%% zombies over %d non-reaping parents, every 50th name hostile "
+             "(spaces, `)`, newline). All commands of one size ran side by side in one hyperfine run "
+             "(%d runs after warm-up); ratios are medians against the C reference scan of the same run. "
+             "\"agrees\" means the command found the same zombie parents (and counts) as the C scan." % (PARENTS, runs),
+             "", "## Scan: whole processes, median (min-max), peak RSS", "",
+             "| processes | command | median ms | min-max ms | x C scan | peak RSS MiB | agrees |",
+             "|---:|---|---:|---:|---:|---:|:---:|"]
+    for row in scan_rows:
+        lines.append("| %d | %s | %.1f | %.1f-%.1f | %.2f | %.1f | %s |" % (
+            row["size"], row["command"], row["median_ms"], row["min_ms"], row["max_ms"], row["ratio_to_c"],
+            row["peak_rss_mib"], "yes" if row["agrees"] else "**NO**"))
+    lines += ["", "## Speed-ups of the whole dry run, same run", "",
+              "| processes | dry run vs C scan | seed pipeline / dry run | psutil / dry run |", "|---:|---:|---:|---:|"]
+    for size in sorted(set(r["size"] for r in scan_rows)):
+        by = {r["command"]: r for r in scan_rows if r["size"] == size}
+        ours = by["zombie-reaper dry run (whole command)"]["median_ms"]
+        lines.append("| %d | %.2fx | %.1fx | %.1fx |" % (
+            size, ours / by["C reference scan"]["median_ms"],
+            by["seed pipeline (ps, awk, sort)"]["median_ms"] / ours, by["psutil process_iter"]["median_ms"] / ours))
+    lines += ["", "## Reap: %d parents, time from start until every zombie is gone" % REAP_PARENTS, "",
+              "The seed script is the provider guide's `kill_zombie_parents.sh` verbatim (TERM, `sleep 2`, KILL per "
+              "parent). Killed parents' zombies are reaped by the namespace's init; with REAP the parents reap "
+              "them themselves and keep running.", "",
+              "| zombies | method | command s | all gone s | zombies after | exit |", "|---:|---|---:|---:|---:|---:|"]
+    for row in reap_rows:
+        lines.append("| %d | %s | %.2f | %.2f | %d | %d |" % (
+            row["zombies"], row["method"], row["command_s"], row["all_gone_s"], row["after"], row["exit"]))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,5000,20000,50000", help="process-table sizes of the scan benchmark")
+    parser.add_argument("--reap-sizes", default="10000,50000,100000", help="zombie counts of the reap benchmark")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench/run.py needs root (PID namespaces, pid_max)")
+    threads_max = int(Path("/proc/sys/kernel/threads-max").read_text())
+    with tempfile.TemporaryDirectory() as scratch:
+        binaries = build(Path(scratch))
+        scan_rows = []
+        for size in [int(s) for s in args.sizes.split(",") if s]:
+            print("scan benchmark: %d processes" % size, flush=True)
+            scan_rows += scan_benchmark(binaries, size, args.runs, args.warmup)
+        reap_rows = []
+        for zombies in [int(s) for s in args.reap_sizes.split(",") if s]:
+            if zombies + 1000 > threads_max:
+                print("reap benchmark: %d zombies exceed threads-max %d, skipped" % (zombies, threads_max))
+                continue
+            print("reap benchmark: %d zombies" % zombies, flush=True)
+            reap_rows += reap_benchmark(binaries, zombies)
+    text = markdown(scan_rows, reap_rows, args.runs)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(text)
+    if not all(row["agrees"] for row in scan_rows):
+        raise SystemExit("the commands disagree on the zombie parents: see the table")
+    if any(row["after"] for row in reap_rows):
+        raise SystemExit("zombies remained after a reap method: see the table")
+
+
+if __name__ == "__main__":
+    main()
