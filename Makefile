@@ -4,18 +4,33 @@ VENV ?= .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# podman on this kind of machine: runc, lowered ulimits (see molecule/containers.conf)
+export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
 
-.PHONY: setup demo test test-python test-ansible lint sanity bench clean
+.PHONY: setup images demo demo-sandbox test test-python test-ansible molecule lint sanity bench clean
 
 setup:
 	@./scripts/setup.sh
 
-demo: setup
+# The local Debian node images (debootstrap + podman import), rebuilt only when their recipe changes.
+images: setup
+	@./molecule/images/build.sh
+
+# The main job on an embedded default: a podman fleet of three worker nodes, one leaking.
+demo: images
+	@./scripts/demo-fleet.sh
+
+# The same case in a throwaway PID namespace on this machine (no containers): info, check, reap.
+demo-sandbox: setup
 	@./scripts/demo-sandbox.sh
 
-test: setup test-python test-ansible lint sanity
+test: setup test-python test-ansible lint sanity molecule
 	@echo "make test: all suites passed"
+
+# Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), absent.
+molecule: images
+	$(BIN)/molecule test --all
 
 test-python:
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration
@@ -28,7 +43,7 @@ lint:
 	$(BIN)/antsibull-changelog lint
 	# the engine runs on nodes with Python 3.8+: no newer syntax or unguarded newer APIs
 	$(BIN)/vermin -t=3.8- --no-tips --violations --eval-annotations plugins/module_utils plugins/modules
-	shellcheck scripts/*.sh .ci/run
+	shellcheck scripts/*.sh .ci/run molecule/images/build.sh
 
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: test a copy of the tracked files.
 sanity:

@@ -104,13 +104,20 @@ def in_namespace(init, argv):
     return ["nsenter", "-t", str(init), "-p", "-m"] + argv
 
 
+def node_command(*args):
+    """The engine run as the role's /usr/local/bin/zombie-reaper runs it (imported: bytecode cached)."""
+    launcher = ("import sys; sys.path.insert(0, %r); import zombie_reaper; raise SystemExit(zombie_reaper.main())"
+                % str(ENGINE.parent))
+    return [NODE_PYTHON, "-I", "-c", launcher] + list(args)
+
+
 def scan_commands(binaries):
     python = sys.executable
     return {
         "C reference scan": [binaries["cscan"]],
         "zombie-reaper scan only": [NODE_PYTHON, "-I", "-c", OUR_SCAN],
-        "zombie-reaper dry run (whole command)": [NODE_PYTHON, "-I", str(ENGINE), "--dry-run", "--json",
-                                                  "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"],
+        "zombie-reaper dry run (whole command)": node_command("--dry-run", "--json", "--scope", "all",
+                                                             "--confirm-seconds", "0", "--max-parents", "0"),
         "seed pipeline (ps, awk, sort)": ["sh", "-c", SEED_PIPELINE],
         "psutil process_iter": [python, "-c", PSUTIL_SCAN],
     }
@@ -189,7 +196,7 @@ def zombie_count(init, binaries):
 
 
 def reap_methods():
-    engine = [NODE_PYTHON, "-I", str(ENGINE), "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"]
+    engine = node_command("--scope", "all", "--confirm-seconds", "0", "--max-parents", "0")
     return {
         "zombie-reaper REAP (in place, no signal)": engine + ["--ladder", "REAP:30", "--reap-min-age-seconds", "0"],
         "zombie-reaper signals (SIGTERM:10,SIGKILL:5)": engine + ["--ladder", "SIGTERM:10,SIGKILL:5"],

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build the local Debian 12 worker-node images used by the molecule scenarios and `make demo`
+# (no registry is reachable, so they come from debootstrap + `podman import`):
+#   localhost/fleetops-node:systemd   systemd as PID 1, the timer flavour
+#   localhost/fleetops-node:cron      no systemd, cron, the cron flavour
+# Each image carries the sha256 of its recipe as a label and is rebuilt only when that changes.
+# Usage: molecule/images/build.sh [systemd|cron ...]   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/molecule/containers.conf}
+SUITE=bookworm
+COMMON=python3,procps,util-linux,openssh-server,logrotate,cron
+declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="")
+# The image's CMD as a JSON array (molecule and the demo pass their own command too).
+declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"')
+CACHE=/var/cache/fleetops-debootstrap
+
+# The Debian mirror apt is configured with (deb822 or one-line format).
+mirror() {
+    local uri=""
+    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
+        uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+    fi
+    if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
+        uri=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+    fi
+    echo "${uri:-http://deb.debian.org/debian}"
+}
+
+build() {
+    local flavour=$1 image="localhost/fleetops-node:$1"
+    local packages="$COMMON${EXTRA[$flavour]:+,${EXTRA[$flavour]}}"
+    local recipe
+    recipe=$( { cat "$0"; echo "$flavour $packages ${INIT[$flavour]}"; } | sha256sum | cut -c1-16)
+    if [ "$(podman image inspect --format '{{ index .Labels "fleetops.recipe" }}' "$image" 2>/dev/null)" = "$recipe" ]; then
+        echo "images: $image is up to date ($recipe)"
+        return
+    fi
+    echo "images: building $image ($recipe) from $(mirror)"
+    local root
+    root=$(mktemp -d /var/tmp/fleetops-node.XXXXXX)
+    trap 'rm -rf "$root"' RETURN
+    mkdir -p "$CACHE"
+    debootstrap --variant=minbase --cache-dir="$CACHE" --include="$packages" "$SUITE" "$root" "$(mirror)" \
+        > "$root.log" 2>&1 || { tail -20 "$root.log"; rm -f "$root.log"; exit 1; }
+    rm -f "$root.log"
+    # Hygiene inside the image: no apt lists, a machine id that systemd fills at boot.
+    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
+    : > "$root/etc/machine-id"
+    tar -C "$root" --numeric-owner -c . | podman import --quiet \
+        --change "CMD [${INIT[$flavour]}]" --change "LABEL fleetops.recipe=$recipe" - "$image" >/dev/null
+    echo "images: built $image"
+}
+
+flavours=("$@")
+[ ${#flavours[@]} -gt 0 ] || flavours=(systemd cron)
+for flavour in "${flavours[@]}"; do
+    [ -n "${INIT[$flavour]:-}" ] || { echo "images: unknown flavour $flavour (systemd|cron)" >&2; exit 2; }
+    build "$flavour"
+done

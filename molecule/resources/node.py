@@ -1,0 +1,77 @@
+"""Helpers shared by the scenarios' testinfra verifiers (imported by path: molecule/resources)."""
+
+import json
+import time
+
+
+def wait_until(predicate, timeout=60.0, interval=0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def processes(host):
+    """[(pid, ppid, state, comm, args)] of the node, as its own /proc shows them."""
+    rows = []
+    for line in host.check_output("ps -eo pid=,ppid=,stat=,comm=,args= -ww").splitlines():
+        words = line.split(None, 4)
+        if len(words) >= 4:
+            rows.append((int(words[0]), int(words[1]), words[2], words[3], words[4] if len(words) > 4 else ""))
+    return rows
+
+
+def tenant_pid(host, name):
+    """The tenant's Python process (not the unshare that started it), or None."""
+    found = [pid for pid, _ppid, state, comm, args in processes(host)
+             if comm.startswith("python3") and args.endswith(" " + name) and not state.startswith("Z")]
+    return found[0] if found else None
+
+
+def shim_pid(host):
+    found = [pid for pid, _ppid, state, comm, _args in processes(host)
+             if comm == "containerd-shim" and not state.startswith("Z")]
+    return found[0] if found else None
+
+
+def sshd_zombies(host, parent):
+    return sorted(pid for pid, ppid, state, comm, _args in processes(host)
+                  if ppid == parent and state.startswith("Z") and comm == "sshd")
+
+
+def starttime(host, pid):
+    stat = host.file("/proc/%d/stat" % pid).content_string
+    return int(stat[stat.rfind(")") + 2:].split()[19])
+
+
+def tracer(host, pid):
+    for line in host.file("/proc/%d/status" % pid).content_string.splitlines():
+        if line.startswith("TracerPid:"):
+            return int(line.split()[1])
+    return None
+
+
+def reports(host, path="/var/log/zombie-reaper/reaper.log"):
+    """The JSON reports the reaper appended to its log, oldest first."""
+    if not host.file(path).exists:
+        return []
+    return [json.loads(line) for line in host.file(path).content_string.splitlines() if line.strip()]
+
+
+def entry_for(report, pid):
+    entries = [p for p in report.get("parents", []) if p["pid"] == pid]
+    return entries[0] if entries else None
+
+
+def daemons(host):
+    """The node's own daemons (parent is PID 1 or none), as 'pid comm' lines."""
+    return sorted("%d %s" % (pid, comm) for pid, ppid, state, comm, _args in processes(host)
+                  if ppid <= 1 and not state.startswith("Z")
+                  and comm in ("sshd", "cron", "systemd", "systemd-journal", "dbus-daemon"))
+
+
+def daemons_before(host):
+    return sorted(line for line in host.file("/root/daemons.before").content_string.splitlines() if line.strip())
