@@ -37,13 +37,14 @@ for name in "${NODES[@]}"; do
     podman exec "$name" systemctl is-system-running --wait >/dev/null || true
 done
 
-say "$LEAKY runs a tenant whose entrypoint keeps starting an sshd that fails and never reaps it"
+say "$LEAKY runs a tenant whose entrypoint tried 30 times to start an sshd that fails, never reaping it"
 podman cp molecule/resources/files/tenant.py "$LEAKY:/usr/local/lib/tenant.py"
 podman exec "$LEAKY" setsid -f unshare --pid --fork --mount-proc \
-    /usr/bin/python3 /usr/local/lib/tenant.py leaky 0.5 leaky-tenant
-sleep 6
+    /usr/bin/python3 /usr/local/lib/tenant.py burst 30 leaky-tenant
+sleep 5
 tenant_before=$(podman exec "$LEAKY" pgrep -f -n 'python3 /usr/local/lib/tenant.py')
-podman exec "$LEAKY" ps -eo pid,ppid,stat,comm --forest | grep -E 'PID|python3|sshd'
+podman exec "$LEAKY" ps -eo pid,ppid,stat,comm --forest | grep -E 'PID|python3|sshd' | head -n 8
+echo "    ... ($(podman exec "$LEAKY" ps -eo stat= | grep -c '^Z') zombies in all)"
 
 cat > "$WORK/inventory.ini" <<EOF
 [workers]
@@ -52,25 +53,51 @@ $(printf '%s\n' "${NODES[@]}")
 [workers:vars]
 ansible_connection=containers.podman.podman
 ansible_python_interpreter=/usr/bin/python3
+# the podman connection is root already, and the node image has no sudo
+ansible_become=false
 EOF
-playbook() { ansible-playbook -i "$WORK/inventory.ini" "$@"; }
-table() { sed -n '/"msg": \[/,/\]/p' | sed -e '1d' -e '$d' -e 's/^ *"//' -e 's/",\?$//'; }
+# Run a playbook, keep its output in $WORK/LOG; on failure show the end of it and stop.
+playbook() {
+    local log=$1
+    shift
+    if ! ansible-playbook -i "$WORK/inventory.ini" "$@" > "$WORK/$log" 2>&1; then
+        tail -n 40 "$WORK/$log"
+        echo "demo: ansible-playbook $* failed" >&2
+        exit 1
+    fi
+}
+# The fleet table that playbooks/audit.yml prints (its one list-valued msg).
+audit_table() {
+    ANSIBLE_STDOUT_CALLBACK=json playbook "$1" playbooks/audit.yml
+    .venv/bin/python - "$WORK/$1" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+for play in report["plays"]:
+    for task in play["tasks"]:
+        for result in task["hosts"].values():
+            if isinstance(result.get("msg"), list):
+                print("\n".join(result["msg"]))
+                raise SystemExit
+raise SystemExit("demo: no fleet table in the audit output")
+PY
+}
 
 say "Audit before (playbooks/audit.yml)"
-playbook playbooks/audit.yml | table | tee "$WORK/before.txt"
+audit_table audit-before.json | tee "$WORK/before.txt"
 
 say "Deploy (playbooks/deploy.yml: a canary, then batches) with the REAP rung on"
-playbook playbooks/deploy.yml -e zombie_reaper_reap=true -e zombie_reaper_reap_min_age_seconds=1 \
-    | grep -E '^(PLAY|TASK \[fleetops|fleetops-demo|ok:|changed:)' | grep -E 'PLAY RECAP|fleetops-demo-node[0-9] *:' || true
+playbook deploy.log playbooks/deploy.yml -e zombie_reaper_reap=true -e zombie_reaper_reap_min_age_seconds=1
+sed -n '/PLAY RECAP/,$p' "$WORK/deploy.log" | grep -E 'fleetops-demo-node[0-9]+ *:'
 
 say "The timer's service runs on every node (started now instead of waiting for the timer)"
 for name in "${NODES[@]}"; do
-    podman exec "$name" systemctl start zombie-reaper.service || true
-    printf '%s: %s\n' "$name" "$(podman exec "$name" systemctl show -p Result --value zombie-reaper.service)"
+    podman exec "$name" systemctl start zombie-reaper.service
+    printf '%s: zombie-reaper.service %s\n' "$name" \
+        "$(podman exec "$name" systemctl show -p Result --value zombie-reaper.service)"
 done
 
 say "Audit after"
-playbook playbooks/audit.yml | table | tee "$WORK/after.txt"
+audit_table audit-after.json | tee "$WORK/after.txt"
 
 tenant_after=$(podman exec "$LEAKY" pgrep -f -n 'python3 /usr/local/lib/tenant.py' || echo gone)
 say "Fleet before and after"

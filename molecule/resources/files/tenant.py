@@ -4,6 +4,8 @@
                               starts sshd every INTERVAL seconds; sshd fails at once (no config),
                               so a new [sshd] <defunct> stays behind each time
   tenant.py healthy INTERVAL  the same entrypoint done right: it reaps each sshd
+  tenant.py burst COUNT       like leaky, but it gives up after COUNT attempts (0.1 s apart) and
+                              then only sleeps: its zombies stay, and no new ones come
   tenant.py shim              named like containerd's shim, it leaves 2 zombies of its own
 
 NAME is not used: it only tells tenants apart in `ps`.
@@ -33,6 +35,12 @@ def main():
             handle.write("containerd-shim-runc-v2")
         for _ in range(2):
             start_sshd()
+        while True:
+            time.sleep(3600)
+    if mode == "burst":
+        for _ in range(int(sys.argv[2])):
+            start_sshd()
+            time.sleep(0.1)
         while True:
             time.sleep(3600)
     interval = float(sys.argv[2])
