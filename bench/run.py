@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shlex
 import statistics
 import subprocess
@@ -29,6 +28,31 @@ NODE_PYTHON = "/usr/bin/python3"  # what the role's wrapper runs on a node
 PARENTS = 8  # zombie parents in the scan benchmark
 REAP_PARENTS = 4  # "a handful" in the reap benchmark
 SEED_PIPELINE = "ps -eo pid,ppid,stat,cmd | awk '$3 == \"Z\" { print $2 }' | sort -u"
+# The provider guide's kill_zombie_parents.sh (shared/seeds), verbatim: the reap benchmark's baseline.
+SEED_SCRIPT = r"""#!/bin/bash
+# This script detects zombie processes and kills their parent processes.
+# Get a list of zombie processes.
+zombies=$(ps -eo pid,ppid,stat,cmd | awk '$3 == "Z" { print $2 }' | sort -u)
+# If there are no zombies, exit.
+if [[ -z "$zombies" ]]; then
+#echo "No zombie processes found."
+exit 0
+fi
+# Kill parent processes of the zombies.
+for parent in $zombies; do
+# Double check that the parent process is still alive.
+if kill -0 $parent 2>/dev/null; then
+echo "Killing parent process $parent."
+kill -TERM $parent
+sleep 2 # Give the process a chance to terminate.
+# Force kill if it didn't terminate.
+if kill -0 $parent 2>/dev/null; then
+echo "Force killing parent process $parent."
+kill -KILL $parent
+fi
+fi
+done
+"""
 PSUTIL_SCAN = ("import collections, psutil; c = collections.Counter(p.info['ppid'] for p in "
                "psutil.process_iter(['pid', 'ppid', 'status']) if p.info['status'] == psutil.STATUS_ZOMBIE); "
                "print('\\n'.join('%d %d' % kv for kv in sorted(c.items())))")
@@ -116,8 +140,8 @@ def scan_commands(binaries):
     return {
         "C reference scan": [binaries["cscan"]],
         "zombie-reaper scan only": [NODE_PYTHON, "-I", "-c", OUR_SCAN],
-        "zombie-reaper dry run (whole command)": node_command("--dry-run", "--json", "--scope", "all",
-                                                             "--confirm-seconds", "0", "--max-parents", "0"),
+        "zombie-reaper dry run (whole command)": node_command(
+            "--dry-run", "--json", "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"),
         "seed pipeline (ps, awk, sort)": ["sh", "-c", SEED_PIPELINE],
         "psutil process_iter": [python, "-c", PSUTIL_SCAN],
     }
@@ -138,8 +162,8 @@ def parents_found(name, output):
 
 def peak_rss_kib(init, argv):
     """Largest resident set of the command or any child it waited for, in KiB (GNU time's %M)."""
-    result = subprocess.run(in_namespace(init, ["/usr/bin/time", "-f", "peak-rss %M"] + argv), capture_output=True,
-                            text=True, check=True)
+    command = in_namespace(init, ["/usr/bin/time", "-f", "peak-rss %M"] + argv)
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
     return int(result.stderr.split("peak-rss")[-1].split()[0])
 
 
@@ -200,7 +224,7 @@ def reap_methods():
     return {
         "zombie-reaper REAP (in place, no signal)": engine + ["--ladder", "REAP:30", "--reap-min-age-seconds", "0"],
         "zombie-reaper signals (SIGTERM:10,SIGKILL:5)": engine + ["--ladder", "SIGTERM:10,SIGKILL:5"],
-        "seed script (kill_zombie_parents.sh)": ["bash", str(BENCH / "seed_kill_zombie_parents.sh")],
+        "seed script (kill_zombie_parents.sh)": ["bash", "-c", SEED_SCRIPT],
     }
 
 

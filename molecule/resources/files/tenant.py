@@ -33,12 +33,12 @@ def main():
     if mode == "shim":
         with open("/proc/self/comm", "w") as handle:
             handle.write("containerd-shim-runc-v2")
-        for _ in range(2):
+        for _attempt in range(2):
             start_sshd()
         while True:
             time.sleep(3600)
     if mode == "burst":
-        for _ in range(int(sys.argv[2])):
+        for _attempt in range(int(sys.argv[2])):
             start_sshd()
             time.sleep(0.1)
         while True:
