@@ -1497,6 +1497,7 @@ class Case(object):
         self.parent_alive = True
         self.escalation_granted = False
         self.reaped_in_place = 0
+        self.reap_refusal = None  # info mode, eligible parents: "" when REAP could work, else why not
         self.died_at = None
         self.done = False
 
@@ -1788,6 +1789,8 @@ def run(policy, mode="reap", dry_run=False, log=None):
     if mode == "info":
         for case in eligible:
             case.finish("eligible", "the ladder would run on this parent")
+            # Whether a reap with REAP on would reap it in place, asked without attaching.
+            case.reap_refusal = reap_precheck(policy.proc_root, case.parent) or ""
     else:
         if policy.max_parents and len(eligible) > policy.max_parents:
             for case in eligible[policy.max_parents:]:
@@ -1872,6 +1875,7 @@ def _report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds,
             "outcome": case.outcome,
             "detail": case.detail,
             "reparented_to": case.reparented_to,
+            "reap_refusal": case.reap_refusal,
         })
     total = sum(len(c.parent.zombies) for c in cases)
     return {

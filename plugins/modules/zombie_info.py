@@ -73,11 +73,15 @@ parents_with_zombies:
   type: int
   sample: 1
 parents:
-  description: >-
-    One entry per parent of zombies, the most zombies first, with the same keys as the
-    M(fleetops.zombie_reaper.zombie_reap) result; the V(outcome) of an entry is V(eligible) for parents a reap
-    would act on, else why not (V(protected), V(out_of_scope), V(below_threshold), V(too_young),
-    V(unconfirmed)).
+  description:
+    - One entry per parent of zombies, the most zombies first, with the same keys as the
+      M(fleetops.zombie_reaper.zombie_reap) result; the V(outcome) of an entry is V(eligible) for parents a reap
+      would act on, else why not (V(protected), V(out_of_scope), V(below_threshold), V(too_young),
+      V(unconfirmed)).
+    - For an V(eligible) parent, V(reap_refusal) says whether a reap with O(fleetops.zombie_reaper.zombie_reap#module:reap=true)
+      could make it reap its zombies in place (checked without attaching) - an empty string - or why not, for
+      example that the parent is already traced, or runs under a seccomp filter and CAP_SYS_ADMIN is missing.
+      It is null for the other parents.
   returned: always
   type: list
   elements: dict

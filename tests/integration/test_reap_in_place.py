@@ -319,6 +319,23 @@ def test_container_init_in_nested_pid_namespace_is_reaped_from_outside(spawn):
         assert zombie_reaper.parse_status(handle.read())["TracerPid"] == 0
 
 
+def test_info_tells_whether_reap_would_work_without_attaching(c_parent):
+    parent = c_parent("pause", 2)
+    traced = c_parent("pause", 2)
+    tracer = subprocess.Popen(["strace", "-q", "-o", "/dev/null", "-p", str(traced.pid)])
+    try:
+        assert wait_until(lambda: traced.status("TracerPid") == tracer.pid)
+        for target, expected in ((parent, ""), (traced, "already traced by pid %d" % tracer.pid)):
+            report = zombie_reaper.run(reap_policy(target.pid, confirm_seconds=0), mode="info")
+            entry = parent_entry(report, target.pid)
+            assert entry["outcome"] == "eligible" and expected in entry["reap_refusal"]
+            assert (entry["reap_refusal"] == "") == (expected == "")
+        assert parent.status("TracerPid") == 0 and len(zombie_children(parent.pid)) == 2
+    finally:
+        tracer.terminate()
+        tracer.wait(timeout=10)
+
+
 def test_dry_run_says_would_reap_and_touches_nothing(c_parent):
     parent = c_parent("pause", 3)
     report = zombie_reaper.run(reap_policy(parent.pid), dry_run=True)

@@ -29,6 +29,7 @@ def test_zombie_info_sees_the_tenant_as_a_container_init(host):
     entry = node.entry_for(result, leaky)
     assert entry["class"] == "container_init" and entry["container"]["pid_in_container"] == 1
     assert entry["outcome"] == "eligible" and entry["zombie_names"].get("sshd", 0) >= 3
+    assert entry["reap_refusal"] == ""  # a reap with reap=true could reap it in place
     assert node.entry_for(result, healthy) is None  # it reaps: no zombies to report
     protected = node.entry_for(result, shim)
     assert protected["class"] == "container_runtime" and protected["outcome"] == "protected"
