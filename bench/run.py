@@ -24,6 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 ENGINE = ROOT / "plugins" / "module_utils" / "zombie_reaper.py"
+sys.path.insert(0, str(ENGINE.parent))
+import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
+
 NODE_PYTHON = "/usr/bin/python3"  # what the role's wrapper runs on a node
 PARENTS = 8  # zombie parents in the scan benchmark
 REAP_PARENTS = 4  # "a handful" in the reap benchmark
@@ -72,17 +75,8 @@ def build(out_dir):
 
 
 def children_of(pid):
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open("/proc/%s/stat" % name, "rb") as handle:
-                    data = handle.read()
-            except OSError:
-                continue
-            if int(data[data.rfind(b")") + 2:].split()[1]) == pid:
-                found.append(int(name))
-    return found
+    return [int(name) for name in os.listdir("/proc")
+            if name.isdigit() and (zombie_reaper.read_stat("/proc", int(name)) or {}).get("ppid") == pid]
 
 
 @contextmanager

@@ -102,12 +102,33 @@ def spawn():
         return Tenant(popen, pid, sandbox, nested_pid)
 
     yield _spawn
-    for popen in started:
+    kill_groups(started)
+
+
+def kill_groups(popens):
+    """SIGKILL each started command's process group (every test process is a session leader) and wait."""
+    for popen in popens:
         try:
             os.killpg(popen.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         popen.wait(timeout=10)
+
+
+def read_available_lines(stream, timeout):
+    """Lines a child writes to ``stream`` within ``timeout`` seconds (until it goes quiet or closes)."""
+    deadline = time.monotonic() + timeout
+    fd = stream.fileno()
+    chunks = []
+    while True:
+        ready, _unused, _ignored = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        if not ready:
+            break
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks).decode().splitlines()
 
 
 def policy(**options):

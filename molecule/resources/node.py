@@ -1,7 +1,12 @@
 """Helpers shared by the scenarios' testinfra verifiers (imported by path: molecule/resources)."""
 
 import json
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
+import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def wait_until(predicate, timeout=60.0, interval=0.5):
@@ -43,15 +48,11 @@ def sshd_zombies(host, parent):
 
 
 def starttime(host, pid):
-    stat = host.file("/proc/%d/stat" % pid).content_string
-    return int(stat[stat.rfind(")") + 2:].split()[19])
+    return zombie_reaper.parse_stat(host.file("/proc/%d/stat" % pid).content_string)["starttime"]
 
 
 def tracer(host, pid):
-    for line in host.file("/proc/%d/status" % pid).content_string.splitlines():
-        if line.startswith("TracerPid:"):
-            return int(line.split()[1])
-    return None
+    return zombie_reaper.parse_status(host.file("/proc/%d/status" % pid).content_string).get("TracerPid")
 
 
 def reports(host, path="/var/log/zombie-reaper/reaper.log"):

@@ -661,6 +661,12 @@ def read_stat(proc_root, pid):
         return None
 
 
+def read_status(proc_root, pid):
+    """Parsed status of ``pid`` (the fields parse_status knows) or None when gone."""
+    data = read_file("%s/%d/status" % (proc_root, pid))
+    return parse_status(data.decode("utf-8", "replace")) if data else None
+
+
 def zombie_still_there(proc_root, zombie):
     """The same zombie (pid and start time) is still defunct; returns its current ppid or None."""
     stat = read_stat(proc_root, zombie.pid)
@@ -778,9 +784,8 @@ def inspect_parent(proc_root, pid):
     parent.comm = stat["comm"]
     parent.flags = stat["flags"]
     base = "%s/%d" % (proc_root, pid)
-    status = read_file(base + "/status")
-    if status:
-        info = parse_status(status.decode("utf-8", "replace"))
+    info = read_status(proc_root, pid)
+    if info:
         parent.uid = (info.get("Uid") or [None])[0]
         parent.nspid = info.get("NSpid") or [pid]
         parent.sig_caught = info.get("SigCgt", 0)
@@ -1041,15 +1046,6 @@ def _ptrace(request, tid, addr=0, data=0):
     return result
 
 
-def has_capability(bit):
-    data = read_file("/proc/self/status")
-    if data:
-        for line in data.decode("ascii", "replace").splitlines():
-            if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> bit & 1)
-    return os.geteuid() == 0
-
-
 def reap_unsupported_reason():
     """Why this node cannot run the REAP rung at all, or None."""
     machine = os.uname().machine
@@ -1062,13 +1058,16 @@ def reap_unsupported_reason():
 
 def reap_precheck(proc_root, parent):
     """Why REAP cannot work on ``parent`` right now (without attaching), or None."""
+    return _reap_refusal(parent, read_status(proc_root, parent.pid))
+
+
+def _reap_refusal(parent, info):
+    """reap_precheck on an already parsed status (None: the parent is gone)."""
     reason = reap_unsupported_reason()
     if reason:
         return reason
-    status = read_file("%s/%d/status" % (proc_root, parent.pid))
-    if not status:
+    if info is None:
         return "the parent exited"
-    info = parse_status(status.decode("utf-8", "replace"))
     if info.get("TracerPid"):
         return "the parent is already traced by pid %d (a debugger or strace)" % info["TracerPid"]
     if info.get("State") in ("T", "t"):
@@ -1102,11 +1101,9 @@ def _pick_thread(proc_root, pid):
     except OSError:
         return None, None
     for tid in tids:
-        data = read_file("%s/%d/task/%d/stat" % (proc_root, pid, tid), 1024)
-        if data:
-            state = parse_stat(data)["state"]
-            if state not in ("Z", "X"):
-                return tid, state
+        task = read_stat("%s/%d/task" % (proc_root, pid), tid)
+        if task and task["state"] not in ("Z", "X"):
+            return tid, task["state"]
     return None, None
 
 
@@ -1114,10 +1111,8 @@ def _namespace_pid(proc_root, zombie, level):
     """The zombie's pid as seen from PID namespace ``level`` (0 = the /proc we read)."""
     if level == 0:
         return zombie.pid
-    status = read_file("%s/%d/status" % (proc_root, zombie.pid))
-    if not status:
-        return None
-    nspid = parse_status(status.decode("utf-8", "replace")).get("NSpid") or []
+    info = read_status(proc_root, zombie.pid)
+    nspid = (info or {}).get("NSpid") or []
     return nspid[level] if len(nspid) > level else None
 
 
@@ -1370,7 +1365,8 @@ def release_abandoned():
 def reap_in_place(proc_root, parent, zombies, deadline):
     """Make ``parent`` wait4() each of ``zombies`` itself, in rounds until ``deadline``."""
     result = ReapResult()
-    reason = reap_precheck(proc_root, parent)
+    info = read_status(proc_root, parent.pid)
+    reason = _reap_refusal(parent, info)
     if reason:
         result.refused = reason
         return result
@@ -1380,8 +1376,7 @@ def reap_in_place(proc_root, parent, zombies, deadline):
         nspid = _namespace_pid(proc_root, zombie, level)
         if nspid:
             targets.append((zombie, nspid))
-    status = read_file("%s/%d/status" % (proc_root, parent.pid)) or b""
-    seccomp = parse_status(status.decode("utf-8", "replace")).get("Seccomp") == 2
+    seccomp = info.get("Seccomp") == 2
     catchable = set(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
     _protect_self_from_oom()
     rseq_busy = 0
@@ -1470,13 +1465,16 @@ def send_signal(proc_root, pid, starttime, signum):
             os.close(fd)
 
 
-def capable_of_kill():
-    """Effective CAP_KILL (root has it unless dropped)."""
+CAP_KILL = 5
+
+
+def has_capability(bit):
+    """Effective capability ``bit`` of this process (root has them unless dropped)."""
     data = read_file("/proc/self/status")
     if data:
         for line in data.decode("ascii", "replace").splitlines():
             if line.startswith("CapEff:"):
-                return bool(int(line.split()[1], 16) >> 5 & 1)
+                return bool(int(line.split()[1], 16) >> bit & 1)
     return os.geteuid() == 0
 
 
@@ -1825,7 +1823,7 @@ def _confirm(case, proc_root):
 
 
 def _check_rights(cases):
-    if not cases or capable_of_kill():
+    if not cases or has_capability(CAP_KILL):
         return
     euid = os.geteuid()
     foreign = [c.parent for c in cases if c.parent.uid is not None and c.parent.uid != euid]

@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from conftest import ENGINE, HELPERS, parent_entry, policy, wait_until, zombie_children
+from conftest import (ENGINE, HELPERS, kill_groups, parent_entry, policy, read_available_lines, wait_until,
+                      zombie_children)
 import zombie_reaper
 
 pytestmark = pytest.mark.skipif(zombie_reaper.reap_unsupported_reason() is not None,
@@ -50,18 +51,7 @@ class CParent(object):
 
     def read_lines(self, timeout=0.5):
         """Lines printed since the last call (subject and monitor share the pipe)."""
-        deadline = time.monotonic() + timeout
-        fd = self.popen.stdout.fileno()
-        chunks = []
-        while True:
-            ready, _unused, _ignored = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-            if not ready:
-                break
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            chunks.append(data)
-        new = b"".join(chunks).decode().splitlines()
+        new = read_available_lines(self.popen.stdout, timeout)
         self.lines.extend(new)
         return new
 
@@ -92,12 +82,7 @@ def c_parent(reap_parent_binary):
         return parent
 
     yield _start
-    for popen in started:
-        try:
-            os.killpg(popen.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        popen.wait(timeout=10)
+    kill_groups(started)
 
 
 def reap_policy(parent_pid, **options):
@@ -181,8 +166,7 @@ def test_python_parent_in_time_sleep(tmp_path):
         assert 1490 <= slept_ms < 1800
         assert zombie_reaper.read_stat("/proc", pid)["starttime"] == starttime
     finally:
-        os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait(timeout=10)
+        kill_groups([popen])
 
 
 def test_parent_spinning_in_user_space(c_parent):

@@ -7,16 +7,14 @@ and the ticks must go on.
 """
 
 import os
-import select
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import HELPERS, children_of, parent_entry, policy, wait_until, zombie_children
+from conftest import (HELPERS, children_of, kill_groups, parent_entry, policy, read_available_lines, wait_until,
+                      zombie_children)
 import zombie_reaper
 
 RUNTIMES = HELPERS / "runtimes"
@@ -38,18 +36,7 @@ def runtime_command(name, tmp_path):
 
 
 def read_ticks(stream, timeout):
-    deadline = time.monotonic() + timeout
-    ticks = []
-    fd = stream.fileno()
-    while time.monotonic() < deadline:
-        ready, _unused, _ignored = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-        if not ready:
-            break
-        data = os.read(fd, 65536)
-        if not data:
-            break
-        ticks.extend(int(line.split()[1]) for line in data.decode().splitlines() if line.startswith("tick "))
-    return ticks
+    return [int(line.split()[1]) for line in read_available_lines(stream, timeout) if line.startswith("tick ")]
 
 
 @pytest.mark.parametrize("runtime", ["node", "java", "go"])
@@ -82,5 +69,4 @@ def test_runtime_container_init_keeps_running_across_reap(runtime, tmp_path):
         after = read_ticks(popen.stdout, 1.0)
         assert len(after) >= 5 and after == list(range(after[0], after[0] + len(after))), after
     finally:
-        os.killpg(popen.pid, signal.SIGKILL)
-        popen.wait(timeout=10)
+        kill_groups([popen])
