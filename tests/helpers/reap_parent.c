@@ -8,6 +8,8 @@
  *     spin ITERATIONS a loop with no syscalls; then reports "spun"
  *     multi           like pause, but from a second thread after the main thread has exited
  *     seccomp         like pause, under a seccomp filter that kills the process on wait4
+ *     vfork SECONDS   vfork() a child that sleeps SECONDS before it exits (the parent waits in
+ *                     uninterruptible sleep meanwhile), then report "vforked" and pause
  *
  * It runs below a monitor (its own parent, this same program) that reports every stop or
  * continue event and every SIGCHLD it sees of it: a clean REAP produces none.
@@ -152,6 +154,15 @@ static int subject(const char *mode, long zombies, const char *arg)
         while (counter < iterations)
             counter++;
         say("spun %ld\n", (long)counter, 0);
+        pause_forever();
+    } else if (strcmp(mode, "vfork") == 0) {
+        pid_t child = vfork();
+        if (child == 0) {
+            struct timespec nap = {(time_t)atof(arg), 0};
+            nanosleep(&nap, NULL);
+            _exit(0);
+        }
+        say("vforked %ld\n", (long)child, 0);
         pause_forever();
     } else if (strcmp(mode, "multi") == 0) {
         pthread_t thread;

@@ -264,6 +264,18 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
         os.kill(parent.pid, signal.SIGCONT)
 
 
+def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
+    parent = c_parent("vfork", 2, 4)
+    assert wait_until(lambda: parent.status("State") == "D")
+    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
+                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+                                         time.monotonic() + 2)
+    assert result.reaped == [] and "uninterruptible sleep" in result.refused
+    assert parent.status("TracerPid") == 0 and len(zombie_children(parent.pid)) == 2
+    assert parent.wait_for_line("vforked", timeout=15).startswith("vforked ")
+    assert_untouched_afterwards(parent)
+
+
 def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
     parent = c_parent("pause", 6000)
     sender = threading.Timer(0.02, os.kill, (parent.pid, signal.SIGUSR1))
@@ -282,7 +294,9 @@ def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
 
 def test_ten_thousand_zombies_under_one_parent(c_parent):
     parent = c_parent("pause", 10000)
+    affinity = os.sched_getaffinity(parent.pid)
     report = zombie_reaper.run(reap_policy(parent.pid))
+    assert os.sched_getaffinity(parent.pid) == affinity  # pinned to one CPU for the round, then restored
     entry = parent_entry(report, parent.pid)
     assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 10000
     assert entry["signals"][0]["stopped_ms"] > 0
