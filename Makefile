@@ -8,7 +8,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
 
-.PHONY: setup images demo demo-sandbox test test-python test-ansible molecule lint sanity bench clean
+.PHONY: setup images demo demo-sandbox test test-python test-aarch64 test-ansible molecule lint sanity bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -25,7 +25,7 @@ demo: images
 demo-sandbox: setup
 	@./scripts/demo-sandbox.sh
 
-test: setup test-python test-ansible lint sanity molecule
+test: setup test-python test-aarch64 test-ansible lint sanity molecule
 	@echo "make test: all suites passed"
 
 # Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), absent.
@@ -35,6 +35,10 @@ molecule: images
 test-python:
 	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration
 
+# The REAP rung's real-process tests again on a real aarch64 kernel (qemu-system-aarch64, emulated).
+test-aarch64:
+	./tests/aarch64/run.sh -q
+
 test-ansible:
 	$(BIN)/pytest -q -p no:cacheprovider tests/ansible
 
@@ -43,7 +47,7 @@ lint:
 	$(BIN)/antsibull-changelog lint
 	# the engine runs on nodes with Python 3.8+: no newer syntax or unguarded newer APIs
 	$(BIN)/vermin -t=3.8- --no-tips --violations --eval-annotations plugins/module_utils plugins/modules
-	shellcheck scripts/*.sh .ci/run molecule/images/build.sh
+	shellcheck scripts/*.sh .ci/run molecule/images/build.sh tests/aarch64/run.sh
 
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: test a copy of the tracked files.
 sanity:

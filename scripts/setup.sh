@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
 APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd strace
-             hyperfine time podman runc debootstrap)
+             hyperfine time podman runc debootstrap
+             qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross cpio)  # the aarch64 REAP tests
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -15,18 +15,6 @@ declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="")
 declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"')
 CACHE=/var/cache/fleetops-debootstrap
 
-# The Debian mirror apt is configured with (deb822 or one-line format).
-mirror() {
-    local uri=""
-    if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-        uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
-    fi
-    if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
-        uri=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
-    fi
-    echo "${uri:-http://deb.debian.org/debian}"
-}
-
 build() {
     local flavour=$1 image="localhost/fleetops-node:$1"
     local packages="$COMMON${EXTRA[$flavour]:+,${EXTRA[$flavour]}}"
@@ -36,12 +24,12 @@ build() {
         echo "images: $image is up to date ($recipe)"
         return
     fi
-    echo "images: building $image ($recipe) from $(mirror)"
+    echo "images: building $image ($recipe) from $(scripts/debian-mirror.sh)"
     local root
     root=$(mktemp -d /var/tmp/fleetops-node.XXXXXX)
     trap 'rm -rf "$root"' RETURN
     mkdir -p "$CACHE"
-    debootstrap --variant=minbase --cache-dir="$CACHE" --include="$packages" "$SUITE" "$root" "$(mirror)" \
+    debootstrap --variant=minbase --cache-dir="$CACHE" --include="$packages" "$SUITE" "$root" "$(scripts/debian-mirror.sh)" \
         > "$root.log" 2>&1 || { tail -20 "$root.log"; rm -f "$root.log"; exit 1; }
     rm -f "$root.log"
     # Hygiene inside the image: no apt lists, a machine id that systemd fills at boot.

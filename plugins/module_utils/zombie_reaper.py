@@ -963,33 +963,67 @@ def zombie_key(zombie):
 # The parent's thread is seized with PTRACE_SEIZE and stopped with PTRACE_INTERRUPT (no
 # SIGSTOP, so its own parent sees no stop or continue), its registers are saved, it is made
 # to execute wait4(<zombie>, NULL, WNOHANG|__WALL, NULL) at a syscall instruction of its own
-# text, one zombie per single step, then its registers are restored exactly and it is
-# detached. The kernel then applies its usual syscall-restart rules to the restored
-# registers, so an interrupted pause(), read() or nanosleep() carries on as if nothing
-# happened. A signal that arrives meanwhile ends the round and is delivered on detach with
-# its original siginfo.
+# text, once per zombie, then its registers are restored exactly and it is detached. The
+# kernel then applies its usual syscall-restart rules, so an interrupted pause(), read() or
+# nanosleep() carries on as if nothing happened.
+#
+# Two ways to run the injected calls:
+# - single-step (x86_64, the fast path): one stop per zombie. The kernel reports the step with
+#   a forced SIGTRAP, which resets a blocked or ignored SIGTRAP to its default, so this path is
+#   used only when the parent neither blocks nor ignores SIGTRAP. A signal that arrives
+#   meanwhile ends the round and is delivered on detach with its original siginfo.
+# - syscall stops (aarch64 always, x86_64 when SIGTRAP is blocked or ignored): PTRACE_SYSCALL
+#   to the entry and exit of each injected wait4, no signal involved. From the first entry on,
+#   the parent's signals are held blocked (PTRACE_SETSIGMASK) and its own mask is put back
+#   before detaching, so a signal that arrives meanwhile stays pending and reaches the parent
+#   afterwards, exactly as it would have without us.
+#   On aarch64 the kernel moves pc back onto the `svc` and restores x0 *before* the stop, and
+#   decides about restart_syscall only if pc is left there, so a parent stopped on an `svc` is
+#   let into that system call first: at its entry stop the call is swapped for wait4
+#   (NT_ARM_SYSTEM_CALL); at the end its registers, with the number the kernel chose, are put
+#   back on the `svc`, and it is detached at the entry stop of that same call, which then runs
+#   (and sees any pending signal) as it would have.
 
 PTRACE_SINGLESTEP = 9
 PTRACE_GETREGS = 12
 PTRACE_SETREGS = 13
 PTRACE_DETACH = 17
+PTRACE_SYSCALL = 24
+PTRACE_GETREGSET = 0x4204
+PTRACE_SETREGSET = 0x4205
 PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
+PTRACE_GETSIGMASK = 0x420A
+PTRACE_SETSIGMASK = 0x420B
+PTRACE_GET_SYSCALL_INFO = 0x420E
 PTRACE_GET_RSEQ_CONFIGURATION = 0x420F
+PTRACE_O_TRACESYSGOOD = 1
 PTRACE_O_SUSPEND_SECCOMP = 1 << 21
 PTRACE_EVENT_STOP = 128
+PTRACE_SYSCALL_INFO_ENTRY = 1
+PTRACE_SYSCALL_INFO_EXIT = 2
+SYSCALL_STOP = signal.SIGTRAP | 0x80  # WSTOPSIG of a syscall stop with PTRACE_O_TRACESYSGOOD
+NT_PRSTATUS = 1
+NT_ARM_SYSTEM_CALL = 0x404
 WAIT_ALL_THREADS = 0x40000000  # __WALL
-X86_64_NR_WAIT4 = 61
-X86_64_SYSCALL_INSN = b"\x0f\x05"
-X86_64_USER_CS = 0x33  # a 64-bit process; `syscall` is undefined in 32-bit code
+NO_SYSCALL = -1
 CAP_SYS_PTRACE = 19
 CAP_SYS_ADMIN = 21
 JOB_CONTROL_STOPS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+ALL_SIGNALS_MASK = 2 ** 64 - 1  # the kernel leaves SIGKILL and SIGSTOP unblocked
 
 REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one round; then it runs again
 REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
 REAP_PIN_THRESHOLD = 32  # above this many zombies, tracer and tracee share one CPU (fewer cross-CPU wake-ups)
 REAP_RSEQ_RETRIES = 5
+
+
+def _signed(value):
+    return value - 2 ** 64 if value >= 2 ** 63 else value
+
+
+def _copy(structure):
+    return type(structure).from_buffer_copy(structure)
 
 
 class UserRegsX8664(ctypes.Structure):
@@ -998,6 +1032,22 @@ class UserRegsX8664(ctypes.Structure):
     _fields_ = [(_field, ctypes.c_ulonglong) for _field in (
         "r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax rip cs eflags rsp ss "
         "fs_base gs_base ds es fs gs").split()]
+
+
+class UserPtRegsAarch64(ctypes.Structure):
+    """struct user_pt_regs of aarch64 (asm/ptrace.h): the NT_PRSTATUS regset."""
+
+    _fields_ = [("regs", ctypes.c_ulonglong * 31), ("sp", ctypes.c_ulonglong), ("pc", ctypes.c_ulonglong),
+                ("pstate", ctypes.c_ulonglong)]
+
+
+class PtraceSyscallInfo(ctypes.Structure):
+    """struct ptrace_syscall_info (linux/ptrace.h), the parts read here."""
+
+    _fields_ = [("op", ctypes.c_uint8), ("pad", ctypes.c_uint8 * 3), ("arch", ctypes.c_uint32),
+                ("instruction_pointer", ctypes.c_uint64), ("stack_pointer", ctypes.c_uint64),
+                ("nr_or_rval", ctypes.c_uint64), ("args_or_is_error", ctypes.c_uint64 * 6),
+                ("ret_data", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]
 
 
 class ReapRefused(Exception):
@@ -1046,11 +1096,120 @@ def _ptrace(request, tid, addr=0, data=0):
     return result
 
 
+class _X8664(object):
+    """Registers and the `syscall` instruction of an x86_64 thread."""
+
+    name = "x86_64"
+    syscall_insn = b"\x0f\x05"
+    insn_alignment = 1
+    nr_wait4 = 61
+    single_step = True  # the fast path; see the section comment
+    user_cs = 0x33  # a 64-bit process; `syscall` is undefined in 32-bit code
+
+    @staticmethod
+    def get_regs(tid):
+        regs = UserRegsX8664()
+        _ptrace(PTRACE_GETREGS, tid, 0, ctypes.addressof(regs))
+        if regs.cs != _X8664.user_cs:
+            raise ReapRefused("the parent is a 32-bit process (not supported)")
+        return regs
+
+    @staticmethod
+    def set_regs(tid, regs):
+        _ptrace(PTRACE_SETREGS, tid, 0, ctypes.addressof(regs))
+
+    @staticmethod
+    def set_syscall_number(tid, number):
+        """The system call a thread at its entry stop will run (NO_SYSCALL: none, no restart)."""
+        regs = _X8664.get_regs(tid)
+        regs.orig_rax = number % 2 ** 64
+        _X8664.set_regs(tid, regs)
+
+    @staticmethod
+    def pc(regs):
+        return regs.rip
+
+    @staticmethod
+    def after_syscall(regs):
+        """True when the thread stopped on its way out of a system call."""
+        return regs.orig_rax != 2 ** 64 - 1
+
+    @staticmethod
+    def set_call(regs, pc, number, args):
+        regs.rip = pc
+        regs.orig_rax = 2 ** 64 - 1  # not in a syscall: no restart fix-up for the injected call
+        regs.rax = number
+        regs.rdi, regs.rsi, regs.rdx, regs.r10 = args
+
+    @staticmethod
+    def result(regs):
+        return _signed(regs.rax)
+
+
+class _Aarch64(object):
+    """Registers (NT_PRSTATUS regset) and the `svc #0` instruction of an aarch64 thread."""
+
+    name = "aarch64"
+    syscall_insn = b"\x01\x00\x00\xd4"  # svc #0, little-endian
+    insn_alignment = 4
+    nr_wait4 = 260
+    single_step = False  # see the section comment: syscall stops only
+    compat_mode_bit = 0x10  # PSR_MODE32_BIT: an AArch32 task
+
+    @staticmethod
+    def get_regs(tid):
+        regs = UserPtRegsAarch64()
+        vector = IoVec(ctypes.addressof(regs), ctypes.sizeof(regs))
+        _ptrace(PTRACE_GETREGSET, tid, NT_PRSTATUS, ctypes.addressof(vector))
+        if vector.length != ctypes.sizeof(regs) or regs.pstate & _Aarch64.compat_mode_bit:
+            raise ReapRefused("the parent is a 32-bit process (not supported)")
+        return regs
+
+    @staticmethod
+    def set_regs(tid, regs):
+        vector = IoVec(ctypes.addressof(regs), ctypes.sizeof(regs))
+        _ptrace(PTRACE_SETREGSET, tid, NT_PRSTATUS, ctypes.addressof(vector))
+
+    @staticmethod
+    def is_svc(code):
+        """`svc #imm` with any immediate (the kernel ignores it; libcs use #0)."""
+        return len(code) == 4 and int.from_bytes(code, "little") & 0xFFE0001F == 0xD4000001
+
+    @staticmethod
+    def set_syscall_number(tid, number):
+        """The system call a thread at its entry stop will run (NO_SYSCALL: none, no restart)."""
+        value = ctypes.c_int(number)
+        vector = IoVec(ctypes.addressof(value), ctypes.sizeof(value))
+        _ptrace(PTRACE_SETREGSET, tid, NT_ARM_SYSTEM_CALL, ctypes.addressof(vector))
+
+    @staticmethod
+    def pc(regs):
+        return regs.pc
+
+    @staticmethod
+    def after_syscall(regs):
+        return False  # not visible in the registers; any `svc` before pc serves as well
+
+    @staticmethod
+    def set_call(regs, pc, number, args):
+        regs.pc = pc
+        regs.regs[8] = number
+        for index, value in enumerate(args):
+            regs.regs[index] = value
+
+    @staticmethod
+    def result(regs):
+        return _signed(regs.regs[0])
+
+
+REAP_ARCHITECTURES = {"x86_64": _X8664, "aarch64": _Aarch64}
+
+
 def reap_unsupported_reason():
     """Why this node cannot run the REAP rung at all, or None."""
     machine = os.uname().machine
-    if machine != "x86_64":
-        return "architecture %s is not supported (x86_64 only in this version)" % machine
+    if machine not in REAP_ARCHITECTURES:
+        return "architecture %s is not supported (x86_64 and aarch64 only)" % machine
     if not hasattr(ctypes, "CDLL"):
         return "ctypes is not available"
     return None
@@ -1139,10 +1298,14 @@ def _read_memory(tid, address, size):
     return buffer.raw[:got] if got > 0 else b""
 
 
-def _find_syscall_insn(proc_root, tid, regs):
-    """Address of a `syscall` instruction in the tracee's own executable memory, or None."""
-    if regs.orig_rax != 2 ** 64 - 1 and _read_memory(tid, regs.rip - 2, 2) == X86_64_SYSCALL_INSN:
-        return regs.rip - 2  # the instruction it is stopped after
+def _find_syscall_insn(proc_root, tid, arch, regs):
+    """Address of a system call instruction in the tracee's own executable memory, or None."""
+    insn = arch.syscall_insn
+    before = arch.pc(regs) - len(insn)
+    # The instruction just before pc, when it is one and lies in pc's (executable) page.
+    if (before >> 12 == arch.pc(regs) >> 12 and (arch.after_syscall(regs) or arch.insn_alignment > 1)
+            and _read_memory(tid, before, len(insn)) == insn):
+        return before
     maps = read_file("%s/%d/maps" % (proc_root, tid), 1 << 22) or b""
     regions = []
     for line in maps.decode("utf-8", "replace").splitlines():
@@ -1158,10 +1321,12 @@ def _find_syscall_insn(proc_root, tid, regs):
             chunk = _read_memory(tid, address, min(1 << 16, end - address))
             if not chunk:
                 break
-            offset = chunk.find(X86_64_SYSCALL_INSN)
+            offset = chunk.find(insn)
+            while offset >= 0 and (address + offset) % arch.insn_alignment:
+                offset = chunk.find(insn, offset + 1)
             if offset >= 0:
                 return address + offset
-            address += len(chunk) - 1  # overlap one byte: an instruction may straddle chunks
+            address += len(chunk) - (len(insn) - 1)  # overlap: an instruction may straddle chunks
     return None
 
 
@@ -1233,13 +1398,17 @@ class _Round(object):
         self.tid = tid
         self.targets = targets  # [(zombie, pid in the parent's namespace)]
         self.seccomp = seccomp
+        self.arch = REAP_ARCHITECTURES[os.uname().machine]
         self.reaped = []
         self.pass_on_signal = 0
         self.stopped_seconds = 0.0
+        self.held_mask = None  # the parent's own signal mask while all its signals are held
+        self.at_entry = False  # stopped at a syscall-entry stop
+        self.at_syscall_stop = False  # stopped at a syscall stop (else the interrupt or a signal stop)
 
     def run(self):
         """Returns None (done or retry later) or raises ReapRefused."""
-        options = PTRACE_O_SUSPEND_SECCOMP if self.seccomp else 0
+        options = PTRACE_O_TRACESYSGOOD | (PTRACE_O_SUSPEND_SECCOMP if self.seccomp else 0)
         try:
             _ptrace(PTRACE_SEIZE, self.tid, 0, options)
         except OSError as exc:
@@ -1270,45 +1439,64 @@ class _Round(object):
         finally:
             if stop is not None:
                 self.stopped_seconds = time.monotonic() - stop
+            self._release_signals()
             self._detach()
 
     def _inject(self):
-        saved = UserRegsX8664()
-        _ptrace(PTRACE_GETREGS, self.tid, 0, ctypes.addressof(saved))
+        arch = self.arch
+        saved = arch.get_regs(self.tid)
         read = read_stat(self.proc_root, self.parent.pid)
         if read is None or read["starttime"] != self.parent.starttime:
             raise ReapRefused("the parent's pid now belongs to another process")
-        if saved.cs != X86_64_USER_CS:
-            raise ReapRefused("the parent is a 32-bit process (not supported)")
-        if saved.orig_rax == 2 ** 64 - 1:  # stopped in user space, maybe inside an rseq critical section
-            inside = _in_rseq_critical_section(self.tid, saved.rip)
+        on_svc = arch is _Aarch64 and arch.is_svc(_read_memory(self.tid, arch.pc(saved), 4))
+        if not arch.after_syscall(saved) and not on_svc:  # maybe in user space, inside an rseq critical section
+            inside = _in_rseq_critical_section(self.tid, arch.pc(saved))
             if inside is None:
                 raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
                                   "whether it sits in an rseq critical section")
             if inside:
                 raise _RseqBusy()
-        gadget = _find_syscall_insn(self.proc_root, self.tid, saved)
+        gadget = arch.pc(saved) if on_svc else _find_syscall_insn(self.proc_root, self.tid, arch, saved)
         if gadget is None:
-            raise ReapRefused("no syscall instruction found in the parent's executable memory")
+            raise ReapRefused("no system call instruction found in the parent's executable memory")
         # The tracee is stopped: re-check that each target is still its defunct child.
         targets = [(z, nspid) for z, nspid in self.targets
                    if zombie_still_there(self.proc_root, z) == self.parent.pid]
         pinned = _pin_to_one_cpu(self.tid) if len(targets) > REAP_PIN_THRESHOLD else None
-        work = UserRegsX8664()
+        try:
+            if arch.single_step and not self._sigtrap_held():
+                self._by_single_step(saved, gadget, targets)
+            else:
+                self._by_syscall_stops(saved, gadget, targets, on_svc)
+        finally:
+            _unpin(self.tid, pinned)
+
+    def _sigtrap_held(self):
+        """SIGTRAP blocked by the thread or ignored: a single-step trap would reset that."""
+        info = read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
+        return any(signal_bit(info.get(key, 0), signal.SIGTRAP) for key in ("SigBlk", "SigIgn"))
+
+    def _wait4_args(self, nspid):
+        return (nspid, 0, os.WNOHANG | WAIT_ALL_THREADS, 0)
+
+    def _record(self, zombie, nspid, result):
+        if result == nspid:
+            self.reaped.append(zombie)
+        elif result not in (0, -errno.ECHILD):
+            raise ReapRefused("wait4 in the parent failed: %s" % os.strerror(-result))
+
+    def _by_single_step(self, saved, gadget, targets):
+        """x86_64: each wait4 in one single step at the gadget; the step ends in a SIGTRAP stop."""
+        arch = self.arch
+        work = _copy(saved)
         started = time.monotonic()
         try:
             for zombie, nspid in targets:
                 if time.monotonic() - started > REAP_ROUND_SECONDS:
                     break
-                ctypes.memmove(ctypes.addressof(work), ctypes.addressof(saved), ctypes.sizeof(saved))
-                work.rip = gadget
-                work.orig_rax = 2 ** 64 - 1  # not in a syscall: no restart fix-up for the injected call
-                work.rax = X86_64_NR_WAIT4
-                work.rdi = nspid
-                work.rsi = 0
-                work.rdx = os.WNOHANG | WAIT_ALL_THREADS
-                work.r10 = 0
-                _ptrace(PTRACE_SETREGS, self.tid, 0, ctypes.addressof(work))
+                ctypes.pointer(work)[0] = saved
+                arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
+                arch.set_regs(self.tid, work)
                 _ptrace(PTRACE_SINGLESTEP, self.tid)
                 _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
                 if not os.WIFSTOPPED(status):
@@ -1316,18 +1504,120 @@ class _Round(object):
                 if os.WSTOPSIG(status) != signal.SIGTRAP or status >> 16:
                     self.pass_on_signal = os.WSTOPSIG(status)
                     break
-                _ptrace(PTRACE_GETREGS, self.tid, 0, ctypes.addressof(work))
-                result = work.rax - 2 ** 64 if work.rax >= 2 ** 63 else work.rax
-                if result == nspid:
-                    self.reaped.append(zombie)
-                elif result not in (0, -errno.ECHILD):
-                    raise ReapRefused("wait4 in the parent failed: %s" % os.strerror(-result))
+                self._record(zombie, nspid, arch.result(arch.get_regs(self.tid)))
         finally:
+            self._restore(saved)
+
+    def _by_syscall_stops(self, saved, gadget, targets, on_svc):
+        """Each wait4 between its own entry and exit stops; the parent's signals held meanwhile."""
+        arch = self.arch
+        final = _copy(saved)  # what the parent resumes with
+        work = _copy(saved)
+        reenter = None  # aarch64 on an `svc`: the call to let it re-enter at the end
+        started = time.monotonic()
+        pending = list(targets)
+        try:
+            if on_svc:
+                # Into the call the kernel lets it (re)start; its number may now be restart_syscall.
+                if not self._resume(PTRACE_SYSCALL):
+                    return  # a signal was on its way in: nothing changed, it is passed on
+                reenter = self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
+                final.regs[8] = arch.get_regs(self.tid).regs[8]
+                self._hold_signals()
+                zombie, nspid = pending.pop(0)
+                arch.set_call(work, arch.pc(saved) + len(arch.syscall_insn), arch.nr_wait4, self._wait4_args(nspid))
+                arch.set_regs(self.tid, work)
+                arch.set_syscall_number(self.tid, arch.nr_wait4)
+                self._finish_wait4(zombie, nspid)
+            while pending and time.monotonic() - started <= REAP_ROUND_SECONDS:
+                zombie, nspid = pending.pop(0)
+                ctypes.pointer(work)[0] = saved
+                arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
+                arch.set_regs(self.tid, work)
+                if not self._resume(PTRACE_SYSCALL):
+                    return  # a signal came before the first entry (its mask not held yet): passed on
+                if self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY) != arch.nr_wait4:
+                    raise ReapRefused("the parent entered another system call than the injected wait4")
+                self._hold_signals()
+                self._finish_wait4(zombie, nspid)
+        finally:
+            self._leave(final, reenter)
+
+    def _finish_wait4(self, zombie, nspid):
+        """From the injected wait4's entry stop to its exit stop."""
+        if not self._resume(PTRACE_SYSCALL):
+            raise ReapRefused("the parent stopped for a signal inside the injected wait4")
+        self._record(zombie, nspid, _signed(self._syscall_stop(PTRACE_SYSCALL_INFO_EXIT)))
+
+    def _resume(self, request):
+        """Resume to the next stop: True at a syscall stop, False at a signal stop (passed on)."""
+        _ptrace(request, self.tid)
+        _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
+        if not os.WIFSTOPPED(status):
+            raise ReapRefused("the parent exited while its zombies were being reaped")
+        self.at_entry = False
+        self.at_syscall_stop = os.WSTOPSIG(status) == SYSCALL_STOP
+        if self.at_syscall_stop:
+            return True
+        if status >> 16 == 0:
+            self.pass_on_signal = os.WSTOPSIG(status)
+        return False
+
+    def _syscall_stop(self, want):
+        """The number (entry) or return value (exit) at a syscall stop of kind ``want``."""
+        info = PtraceSyscallInfo()
+        try:
+            _ptrace(PTRACE_GET_SYSCALL_INFO, self.tid, ctypes.sizeof(info), ctypes.addressof(info))
+        except OSError as exc:
+            raise ReapRefused("this kernel cannot describe syscall stops (PTRACE_GET_SYSCALL_INFO: %s)"
+                              % exc.strerror) from None
+        self.at_entry = info.op == PTRACE_SYSCALL_INFO_ENTRY
+        if info.op != want:
+            raise ReapRefused("the parent stopped at an unexpected point (syscall stop %d)" % info.op)
+        return info.nr_or_rval
+
+    def _hold_signals(self):
+        """Block all the parent's signals (they stay pending). Called at entry stops only: there the
+        kernel has already put back any temporary mask of sigsuspend() or ppoll(), which
+        PTRACE_SETSIGMASK would otherwise cancel."""
+        if self.held_mask is None:
+            mask = ctypes.c_uint64()
+            _ptrace(PTRACE_GETSIGMASK, self.tid, ctypes.sizeof(mask), ctypes.addressof(mask))
+            _ptrace(PTRACE_SETSIGMASK, self.tid, ctypes.sizeof(mask), ctypes.addressof(ctypes.c_uint64(ALL_SIGNALS_MASK)))
+            self.held_mask = mask.value
+
+    def _release_signals(self):
+        if self.held_mask is not None:
+            mask = ctypes.c_uint64(self.held_mask)
             try:
-                _ptrace(PTRACE_SETREGS, self.tid, 0, ctypes.addressof(saved))
+                _ptrace(PTRACE_SETSIGMASK, self.tid, ctypes.sizeof(mask), ctypes.addressof(mask))
             except OSError:
-                pass  # it was killed meanwhile (SIGKILL cannot be held off)
-            _unpin(self.tid, pinned)
+                pass  # it was killed meanwhile
+            self.held_mask = None
+
+    def _leave(self, final, reenter):
+        """Put the parent back as it was: at its own `svc` (re-entered, aarch64) or exactly as saved."""
+        try:
+            if self.at_entry:  # skip the call it is entering; leave from its exit stop
+                self.arch.set_syscall_number(self.tid, NO_SYSCALL)
+                if not self._resume(PTRACE_SYSCALL):
+                    reenter = None  # at a signal stop now: leave from there
+            self._restore(final)
+            if self.arch is _Aarch64:
+                self.arch.set_syscall_number(self.tid, NO_SYSCALL)  # no restart decision on our wait4's return
+            if reenter is not None and self.at_syscall_stop and self._resume(PTRACE_SYSCALL):
+                # Detach at the entry stop of its own call, which then runs (and meets any pending signal)
+                # exactly as it would have.
+                self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
+                self.at_entry = False
+        except (OSError, ReapRefused):
+            pass  # it was killed meanwhile (SIGKILL cannot be held off)
+
+    def _restore(self, saved):
+        try:
+            self.arch.set_regs(self.tid, saved)
+        except OSError:
+            pass  # it was killed meanwhile (SIGKILL cannot be held off)
 
     def _detach(self):
         try:

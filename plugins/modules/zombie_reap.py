@@ -23,8 +23,8 @@ description:
   - A container init is escalated past SIGCHLD at most once per O(container_init_cooldown), so a leaking
     tenant is not restarted every few minutes.
   - With O(reap=true) each parent is first made to reap its own zombies (the REAP rung, a ptrace-injected
-    C(wait4) per zombie on x86_64). No signal is sent, nothing restarts, the parent carries on. The signal rungs run only
-    where REAP is refused (the reason is reported).
+    C(wait4) per zombie on x86_64 and aarch64). No signal is sent, nothing restarts, the parent carries on.
+    The signal rungs run only where REAP is refused (the reason is reported).
   - In check mode nothing is signalled; the result says what would be.
 author:
   - fleetops (@fleetops)
@@ -81,7 +81,7 @@ options:
         left exactly as it was. A signal that arrives meanwhile is delivered afterwards.
       - Needs CAP_SYS_PTRACE (root has it); a parent under a seccomp filter also needs CAP_SYS_ADMIN to
         suspend the filter, or it is refused. Refused too for traced, stopped or 32-bit parents, and on
-        architectures other than x86_64.
+        architectures other than x86_64 and aarch64.
     type: bool
     default: false
   reap_min_age_seconds:

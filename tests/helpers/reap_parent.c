@@ -10,6 +10,11 @@
  *     seccomp         like pause, under a seccomp filter that kills the process on wait4
  *     vfork SECONDS   vfork() a child that sleeps SECONDS before it exits (the parent waits in
  *                     uninterruptible sleep meanwhile), then report "vforked" and pause
+ *     sigsuspend      SIGUSR1 blocked, sigsuspend() with it unblocked in a loop; reports each
+ *                     wake-up and whether SIGUSR1 is blocked again afterwards (it must be)
+ *
+ * REAP_PARENT_SIGTRAP=blocked|ignored in the environment: the subject blocks or ignores SIGTRAP
+ * (on x86_64 that moves the reaper off its single-step path; it must leave both as they were).
  *
  * It runs below a monitor (its own parent, this same program) that reports every stop or
  * continue event and every SIGCHLD it sees of it: a clean REAP produces none.
@@ -113,6 +118,33 @@ static void *second_thread(void *unused)
     return NULL;
 }
 
+static void sigsuspend_forever(void)
+{
+    sigset_t usr1, during, after;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    sigprocmask(SIG_BLOCK, NULL, &during);
+    sigdelset(&during, SIGUSR1);
+    for (;;) {
+        sigsuspend(&during);
+        sigprocmask(SIG_BLOCK, NULL, &after);
+        say("woke usr1=%ld blocked=%ld\n", usr1_count, sigismember(&after, SIGUSR1));
+    }
+}
+
+static void hold_sigtrap(const char *how)
+{
+    if (how != NULL && strcmp(how, "blocked") == 0) {
+        sigset_t trap;
+        sigemptyset(&trap);
+        sigaddset(&trap, SIGTRAP);
+        sigprocmask(SIG_BLOCK, &trap, NULL);
+    } else if (how != NULL && strcmp(how, "ignored") == 0) {
+        signal(SIGTRAP, SIG_IGN);
+    }
+}
+
 static int subject(const char *mode, long zombies, const char *arg)
 {
     struct sigaction action;
@@ -120,10 +152,13 @@ static int subject(const char *mode, long zombies, const char *arg)
     action.sa_sigaction = on_usr1;
     action.sa_flags = SA_SIGINFO; /* no SA_RESTART: a delivered signal interrupts read() */
     sigaction(SIGUSR1, &action, NULL);
+    hold_sigtrap(getenv("REAP_PARENT_SIGTRAP"));
     make_zombies(zombies);
     say("ready %ld\n", (long)getpid(), 0);
     if (strcmp(mode, "pause") == 0) {
         pause_forever();
+    } else if (strcmp(mode, "sigsuspend") == 0) {
+        sigsuspend_forever();
     } else if (strcmp(mode, "seccomp") == 0) {
         kill_on_wait4();
         pause_forever();
@@ -175,7 +210,7 @@ static int subject(const char *mode, long zombies, const char *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi ZOMBIES [ARG]\n", argv[0]);
+        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi|seccomp|vfork S|sigsuspend ZOMBIES [ARG]\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The REAP rung's real-process tests on a real aarch64 kernel, from this x86_64 machine:
+# an arm64 Debian 12 root (debootstrap --foreign; its packages unpacked without running their
+# scripts, so no arm64 code runs on the host and no binfmt is needed) booted whole as an
+# initramfs under qemu-system-aarch64 (software emulation, no network, no disk). Inside,
+# pytest runs tests/integration/test_reap_in_place.py with tests/helpers/reap_parent.c
+# cross-compiled statically for aarch64. The verdict is the guest pytest's exit code.
+#
+# Usage: tests/aarch64/run.sh [pytest arguments]   (default: the whole file, quietly)
+# The root is cached in /var/cache/fleetops-aarch64 and rebuilt when its recipe changes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SUITE=bookworm
+PACKAGES=python3,util-linux,procps,strace,linux-image-arm64
+CACHE=/var/cache/fleetops-aarch64
+WORK=${AARCH64_WORK:-/var/tmp/fleetops-aarch64}
+TIMEOUT=${AARCH64_TIMEOUT:-2400}  # seconds for the whole guest run; software emulation is slow
+PYTEST_PACKAGES=(pytest _pytest pluggy iniconfig packaging pygments py.py)
+
+build_root() {
+    local recipe root tmp deb
+    recipe=$(echo "$SUITE $PACKAGES $(scripts/debian-mirror.sh) unpack-v1" | sha256sum | cut -c1-16)
+    root="$CACHE/root-$recipe"
+    if [ -f "$root/complete" ]; then
+        echo "$root"
+        return
+    fi
+    echo "aarch64: building the arm64 root ($recipe) from $(scripts/debian-mirror.sh)" >&2
+    mkdir -p "$CACHE"
+    rm -rf "$CACHE"/root-* "$CACHE"/build.*
+    tmp=$(mktemp -d "$CACHE/build.XXXXXX")
+    debootstrap --foreign --arch=arm64 --variant=minbase --include="$PACKAGES" \
+        "$SUITE" "$tmp/fs" "$(scripts/debian-mirror.sh)" > "$tmp/debootstrap.log" 2>&1 \
+        || { tail -20 "$tmp/debootstrap.log" >&2; exit 1; }
+    # Every package unpacked as dpkg would, minus maintainer scripts; of the kernel only its image
+    # (its modules are not needed: the emulated board's console and everything else are built in).
+    for deb in "$tmp"/fs/var/cache/apt/archives/*.deb; do
+        case $(basename "$deb") in
+            linux-image-[0-9]*) dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/fs" --wildcards './boot/vmlinuz-*' ;;
+            *) dpkg-deb -x "$deb" "$tmp/fs" ;;
+        esac
+    done
+    mv "$tmp"/fs/boot/vmlinuz-* "$tmp/vmlinuz"
+    cp "$tmp/fs/usr/share/base-passwd/passwd.master" "$tmp/fs/etc/passwd"
+    cp "$tmp/fs/usr/share/base-passwd/group.master" "$tmp/fs/etc/group"
+    rm -rf "$tmp"/fs/var/cache/apt/archives/*.deb "$tmp/fs/debootstrap" \
+        "$tmp"/fs/usr/share/{doc,man,locale,info}
+    (cd "$tmp/fs" && find . | cpio -o -H newc --quiet) > "$tmp/root.cpio"
+    rm -rf "$tmp/fs"
+    touch "$tmp/complete"
+    mv "$tmp" "$root"
+    echo "$root"
+}
+
+stage() {
+    local stage=$WORK/stage site
+    rm -rf "$stage"
+    mkdir -p "$stage/opt/fleetops/plugins" "$stage/opt/pytest"
+    cp -r plugins/module_utils "$stage/opt/fleetops/plugins/"
+    cp -r tests "$stage/opt/fleetops/"
+    find "$stage" -name __pycache__ -prune -exec rm -rf {} +
+    site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+    for package in "${PYTEST_PACKAGES[@]}"; do
+        cp -r "$site/$package" "$stage/opt/pytest/"
+    done
+    aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread -o "$stage/opt/fleetops/reap_parent" \
+        tests/helpers/reap_parent.c
+    printf '%q ' "$@" > "$stage/opt/fleetops/pytest-args"
+    cat > "$stage/init" <<'INIT'
+#!/bin/sh
+# PID 1 of the guest: run the tests, print the verdict, power off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PYTHONPATH=/opt/pytest PYTHONDONTWRITEBYTECODE=1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+ldconfig
+echo "aarch64: $(uname -m), kernel $(uname -r), $(python3 --version)"
+cd /opt/fleetops
+eval "set -- $(cat pytest-args)"
+REAP_PARENT_BINARY=/opt/fleetops/reap_parent python3 -m pytest -p no:cacheprovider --color=no -rs "$@" \
+    tests/integration/test_reap_in_place.py
+echo "aarch64-verdict: $?"
+echo o > /proc/sysrq-trigger
+sleep 30
+INIT
+    chmod 0755 "$stage/init"
+    (cd "$stage" && find . | cpio -o -H newc --quiet) > "$WORK/stage.cpio"
+}
+
+mkdir -p "$WORK"
+root=$(build_root)
+stage "${@:--q}"
+cat "$root/root.cpio" "$WORK/stage.cpio" > "$WORK/initrd.cpio"
+echo "aarch64: booting $(basename "$root")/vmlinuz under qemu-system-aarch64 (console: $WORK/console.log)"
+# -cpu max: a current Armv8/v9 core (pointer authentication, SVE...); impdef pauth keeps emulation fast.
+timeout "$TIMEOUT" qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 3072 \
+    -nographic -no-reboot -nic none -kernel "$root/vmlinuz" -initrd "$WORK/initrd.cpio" \
+    -append "rdinit=/init console=ttyAMA0 quiet panic=-1" < /dev/null 2>&1 \
+    | sed -u 's/\r$//' | tee "$WORK/console.log" | grep -v '^\[ *[0-9.]*\]' || true
+verdict=$(sed -n 's/^aarch64-verdict: \([0-9]*\)$/\1/p' "$WORK/console.log" | tail -1)
+if [ -z "$verdict" ]; then
+    echo "aarch64: the guest gave no verdict (crash or timeout after ${TIMEOUT}s); see $WORK/console.log" >&2
+    exit 1
+fi
+exit "$verdict"
