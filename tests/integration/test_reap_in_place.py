@@ -312,34 +312,42 @@ def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
     assert_untouched_afterwards(parent)
 
 
-def send_when_traced(pid, signum):
-    """A thread that sends ``signum`` to ``pid`` as soon as a tracer holds it (mid-round)."""
-    def watch():
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with open("/proc/%d/status" % pid) as handle:
-                if zombie_reaper.parse_status(handle.read()).get("TracerPid"):
-                    os.kill(pid, signum)
-                    return
-            time.sleep(0.0005)
-    watcher = threading.Thread(target=watch)
-    watcher.start()
+SEND_MID_ROUND = """
+import os, sys
+pid, signum, first_zombie = (int(arg) for arg in sys.argv[1:])
+print("watching", flush=True)
+while os.path.exists("/proc/%d" % first_zombie):
+    pass
+with open("/proc/%d/status" % pid) as handle:
+    traced = "TracerPid:\\t0\\n" not in handle.read()
+os.kill(pid, signum)
+print("sent while traced" if traced else "sent", flush=True)
+"""
+
+
+def send_mid_round(pid, signum, zombies):
+    """A process (its own GIL: the reaper's thread is busy) that sends ``signum`` to ``pid`` as soon as
+    the first of ``zombies`` has been reaped, i.e. while the injected calls are running."""
+    watcher = subprocess.Popen([sys.executable, "-c", SEND_MID_ROUND, str(pid), str(int(signum)), str(zombies[0].pid)],
+                               stdout=subprocess.PIPE, text=True)
+    assert watcher.stdout.readline() == "watching\n"
     return watcher
 
 
 def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
     parent = c_parent("pause", 6000)
-    sender = send_when_traced(parent.pid, signal.SIGUSR1)
+    zombies = zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid]
+    sender = send_mid_round(parent.pid, signal.SIGUSR1, zombies)
     # Deadlines here and below are generous for the aarch64 guest, which runs under emulation.
-    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
-                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid), zombies,
                                          time.monotonic() + 120)
-    sender.join()
+    assert sender.wait(timeout=60) == 0
+    assert sender.stdout.read() == "sent while traced\n"
     assert result.refused is None and len(result.reaped) == 6000
     assert zombie_children(parent.pid) == []
-    assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % os.getpid()
+    assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % sender.pid
     assert [line for line in parent.read_lines(0.3) + parent.lines if line.startswith("woke")] == \
-        ["woke usr1=1 from=%d" % os.getpid()]
+        ["woke usr1=1 from=%d" % sender.pid]
     assert_untouched_afterwards(parent)
 
 
