@@ -8,7 +8,10 @@ VENV=${VENV:-.venv}
 
 APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd strace
              hyperfine time podman runc debootstrap
-             qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross cpio)  # the aarch64 REAP tests
+             lib32gcc-12-dev libc6-dev-i386  # a 32-bit parent for the REAP tests (gcc -m32)
+             # the REAP tests on aarch64: an emulated arm64 machine and 64- and 32-bit cross compilers
+             qemu-system-arm cpio gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
+             libc6-dev-armhf-cross)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

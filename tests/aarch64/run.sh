@@ -4,7 +4,7 @@
 # scripts, so no arm64 code runs on the host and no binfmt is needed) booted whole as an
 # initramfs under qemu-system-aarch64 (software emulation, no network, no disk). Inside,
 # pytest runs tests/integration/test_reap_in_place.py with tests/helpers/reap_parent.c
-# cross-compiled statically for aarch64. The verdict is the guest pytest's exit code.
+# cross-compiled statically for aarch64 (and for 32-bit ARM). The verdict is the guest pytest's exit code.
 #
 # Usage: tests/aarch64/run.sh [pytest arguments]   (default: the whole file, quietly)
 # The root is cached in /var/cache/fleetops-aarch64 and rebuilt when its recipe changes.
@@ -65,6 +65,9 @@ stage() {
     done
     aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread -o "$stage/opt/fleetops/reap_parent" \
         tests/helpers/reap_parent.c
+    # A 32-bit (AArch32, compat) parent, which REAP must refuse untouched.
+    arm-linux-gnueabihf-gcc -static -O2 -Wall -Werror -pthread -o "$stage/opt/fleetops/reap_parent32" \
+        tests/helpers/reap_parent.c
     printf '%q ' "$@" > "$stage/opt/fleetops/pytest-args"
     cat > "$stage/init" <<'INIT'
 #!/bin/sh
@@ -78,7 +81,8 @@ ldconfig
 echo "aarch64: $(uname -m), kernel $(uname -r), $(python3 --version)"
 cd /opt/fleetops
 eval "set -- $(cat pytest-args)"
-REAP_PARENT_BINARY=/opt/fleetops/reap_parent python3 -m pytest -p no:cacheprovider --color=no -rs "$@" \
+REAP_PARENT_BINARY=/opt/fleetops/reap_parent REAP_PARENT_BINARY_32=/opt/fleetops/reap_parent32 \
+    python3 -m pytest -p no:cacheprovider --color=no -rs "$@" \
     tests/integration/test_reap_in_place.py
 echo "aarch64-verdict: $?"
 echo o > /proc/sysrq-trigger

@@ -12,6 +12,9 @@
  *                     uninterruptible sleep meanwhile), then report "vforked" and pause
  *     sigsuspend      SIGUSR1 blocked, sigsuspend() with it unblocked in a loop; reports each
  *                     wake-up and whether SIGUSR1 is blocked again afterwards (it must be)
+ *     rseq            spin inside an rseq critical section (glibc's registration; x86_64 and
+ *                     aarch64) until SIGUSR1, re-entering it after each abort; then report
+ *                     "left-rseq aborts=N" and pause
  *
  * REAP_PARENT_SIGTRAP=blocked|ignored in the environment: the subject blocks or ignores SIGTRAP
  * (on x86_64 that moves the reaper off its single-step path; it must leave both as they were).
@@ -32,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -133,6 +137,75 @@ static void sigsuspend_forever(void)
     }
 }
 
+static volatile sig_atomic_t leave_rseq;
+
+static void on_usr1_leave(int signo)
+{
+    (void)signo;
+    leave_rseq = 1;
+}
+
+/* Spin in a critical section [1, 2) until leave_rseq; the kernel aborts it (to 4) whenever the
+ * thread is preempted or gets a signal, and the abort handler re-arms it and goes back in. */
+static long spin_in_rseq_critical_section(void)
+{
+    long aborts = 0;
+    if (__rseq_size == 0)
+        return -1; /* glibc did not register rseq */
+    struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
+#if defined(__x86_64__)
+    __asm__ __volatile__(
+        ".pushsection __rseq_cs, \"aw\"\n"
+        ".balign 32\n"
+        "3: .long 0, 0\n"
+        "   .quad 1f, 2f - 1f, 4f\n"
+        ".popsection\n"
+        "   leaq 3b(%%rip), %%rax\n"
+        "   movq %%rax, 8(%[area])\n"
+        "1: cmpl $0, %[leave]\n"
+        "   je 1b\n"
+        "2: jmp 5f\n"
+        "   .long 0x53053053\n" /* RSEQ_SIG before the abort handler */
+        "4: incq %[aborts]\n"
+        "   leaq 3b(%%rip), %%rax\n"
+        "   movq %%rax, 8(%[area])\n"
+        "   jmp 1b\n"
+        "5:\n"
+        : [aborts] "+m"(aborts)
+        : [area] "r"(area), [leave] "m"(leave_rseq)
+        : "rax", "memory", "cc");
+#elif defined(__aarch64__)
+    __asm__ __volatile__(
+        ".pushsection __rseq_cs, \"aw\"\n"
+        ".balign 32\n"
+        "3: .long 0, 0\n"
+        "   .quad 1f, 2f - 1f, 4f\n"
+        ".popsection\n"
+        "   adrp x9, 3b\n"
+        "   add x9, x9, :lo12:3b\n"
+        "   str x9, [%[area], #8]\n"
+        "1: ldr w10, [%[leave]]\n"
+        "   cbz w10, 1b\n"
+        "2: b 5f\n"
+        "   .inst 0xd428bc00\n" /* RSEQ_SIG before the abort handler */
+        "4: ldr x11, [%[aborts]]\n"
+        "   add x11, x11, #1\n"
+        "   str x11, [%[aborts]]\n"
+        "   adrp x9, 3b\n"
+        "   add x9, x9, :lo12:3b\n"
+        "   str x9, [%[area], #8]\n"
+        "   b 1b\n"
+        "5:\n"
+        :
+        : [area] "r"(area), [leave] "r"(&leave_rseq), [aborts] "r"(&aborts)
+        : "x9", "x10", "x11", "memory", "cc");
+#else
+    (void)area;
+    return -1;
+#endif
+    return aborts;
+}
+
 static void hold_sigtrap(const char *how)
 {
     if (how != NULL && strcmp(how, "blocked") == 0) {
@@ -156,6 +229,15 @@ static int subject(const char *mode, long zombies, const char *arg)
     make_zombies(zombies);
     say("ready %ld\n", (long)getpid(), 0);
     if (strcmp(mode, "pause") == 0) {
+        pause_forever();
+    } else if (strcmp(mode, "rseq") == 0) {
+        signal(SIGUSR1, on_usr1_leave);
+        long aborts = spin_in_rseq_critical_section();
+        if (aborts < 0) {
+            say("no-rseq\n", 0, 0);
+            return 2;
+        }
+        say("left-rseq aborts=%ld\n", aborts, 0);
         pause_forever();
     } else if (strcmp(mode, "sigsuspend") == 0) {
         sigsuspend_forever();
@@ -210,7 +292,7 @@ static int subject(const char *mode, long zombies, const char *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi|seccomp|vfork S|sigsuspend ZOMBIES [ARG]\n", argv[0]);
+        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi|seccomp|vfork S|sigsuspend|rseq ZOMBIES [ARG]\n", argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);

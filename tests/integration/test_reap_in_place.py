@@ -34,6 +34,21 @@ def reap_parent_binary(tmp_path_factory):
     return binary
 
 
+@pytest.fixture(scope="session")
+def reap_parent_binary_32(tmp_path_factory):
+    """reap_parent.c as a 32-bit program (i386 here; armhf in the aarch64 guest)."""
+    if os.environ.get("REAP_PARENT_BINARY_32"):
+        return os.environ["REAP_PARENT_BINARY_32"]
+    build = tmp_path_factory.mktemp("reap32")
+    # The kernel's asm/ headers serve i386 and x86_64 alike; Debian links them for -m32 only through
+    # gcc-multilib, which conflicts with the aarch64 cross compiler the aarch64 tests need.
+    (build / "asm").symlink_to("/usr/include/x86_64-linux-gnu/asm")
+    binary = build / "reap_parent32"
+    subprocess.run(["gcc", "-m32", "-static", "-I", str(build), "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
+                    str(HELPERS / "reap_parent.c")], check=True)
+    return binary
+
+
 class CParent(object):
     """reap_parent.c below the sandbox: ``pid`` is the subject (the zombies' parent)."""
 
@@ -77,8 +92,8 @@ def c_parent(request, reap_parent_binary):
     takes the syscall-stop path instead of single steps; aarch64 always takes it)."""
     started = []
 
-    def _start(mode, zombies, *extra, sigtrap=request.param.split("-")[1]):
-        command = [sys.executable, str(HELPERS / "sandbox.py"), str(reap_parent_binary), mode, str(zombies)]
+    def _start(mode, zombies, *extra, sigtrap=request.param.split("-")[1], binary=reap_parent_binary):
+        command = [sys.executable, str(HELPERS / "sandbox.py"), str(binary), mode, str(zombies)]
         command += [str(e) for e in extra]
         env = dict(os.environ, REAP_PARENT_SIGTRAP=sigtrap)
         popen = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE, start_new_session=True,
@@ -298,6 +313,33 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
         assert parent.status("State") == "T" and parent.status("TracerPid") == 0
     finally:
         os.kill(parent.pid, signal.SIGCONT)
+
+
+def test_32_bit_parent_is_refused_untouched_and_carries_on(c_parent, reap_parent_binary_32):
+    parent = c_parent("pause", 3, binary=reap_parent_binary_32)
+    report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+    entry = parent_entry(report, parent.pid)
+    assert entry["skipped_rungs"][0]["signal"] == "REAP"
+    assert "32-bit" in entry["skipped_rungs"][0]["reason"]
+    assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+    assert parent.lines == []  # its pause() went on
+    os.kill(parent.pid, signal.SIGUSR1)
+    assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % os.getpid()
+
+
+def test_parent_inside_an_rseq_critical_section_is_refused_and_its_section_still_works(c_parent):
+    parent = c_parent("rseq", 3)
+    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "R")
+    report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+    entry = parent_entry(report, parent.pid)
+    assert entry["skipped_rungs"][0]["signal"] == "REAP"
+    assert "rseq critical section" in entry["skipped_rungs"][0]["reason"]
+    assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+    os.kill(parent.pid, signal.SIGUSR1)  # aborts the section; the abort handler sees the flag and leaves
+    assert parent.wait_for_line("left-rseq").startswith("left-rseq aborts=")
+    assert parent.alive()
 
 
 def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
