@@ -354,6 +354,26 @@ def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
     assert_untouched_afterwards(parent)
 
 
+def test_parent_that_does_not_stop_in_time_is_refused_then_released_once_it_stops(c_parent):
+    """The pre-check keeps parents in uninterruptible sleep out; this drives one round directly at a parent
+    in vfork to exercise the 200 ms stop timeout and the later release."""
+    parent = c_parent("vfork", 2, 1)
+    assert wait_until(lambda: parent.status("State") == "D")
+    subject = zombie_reaper.inspect_parent("/proc", parent.pid)
+    targets = [(z, z.pid) for z in zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid]]
+    one = zombie_reaper._Round("/proc", subject, parent.pid, targets, False)
+    with pytest.raises(zombie_reaper.ReapRefused, match="did not stop within 200 ms"):
+        one.run()
+    assert one.reaped == [] and parent.pid in zombie_reaper._ABANDONED
+    # Once vfork ends the parent reaches the interrupt stop it was asked for, and is released from there.
+    assert wait_until(lambda: parent.status("State") == "t", timeout=15)
+    zombie_reaper.release_abandoned()
+    assert zombie_reaper._ABANDONED == []
+    assert parent.wait_for_line("vforked", timeout=15).startswith("vforked ")
+    assert len(zombie_children(parent.pid)) == 3  # its two zombies and the vfork child: nothing reaped
+    assert_untouched_afterwards(parent)
+
+
 SEND_MID_ROUND = """
 import os, sys
 pid, signum, first_zombie = (int(arg) for arg in sys.argv[1:])
