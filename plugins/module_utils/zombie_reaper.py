@@ -20,7 +20,7 @@ import re
 import signal
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 
 __version__ = "1.0.0"
 
@@ -159,7 +159,7 @@ def parse_status(text):
         if not sep:
             continue
         value = value.strip()
-        if key in ("SigCgt", "SigIgn", "SigBlk"):
+        if key in ("SigCgt", "SigIgn", "SigBlk", "SigPnd", "ShdPnd"):
             info[key] = int(value, 16)
         elif key in ("Uid", "NSpid", "NStgid"):
             info[key] = [int(v) for v in value.split()]
@@ -1016,6 +1016,7 @@ REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one round; then 
 REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
 REAP_PIN_THRESHOLD = 32  # above this many zombies, tracer and tracee share one CPU (fewer cross-CPU wake-ups)
 REAP_RSEQ_RETRIES = 5
+REAP_SIGNAL_CHECK_EVERY = 32  # syscall-stop path: look for a held signal every this many zombies
 
 
 def _signed(value):
@@ -1405,6 +1406,7 @@ class _Round(object):
         self.held_mask = None  # the parent's own signal mask while all its signals are held
         self.at_entry = False  # stopped at a syscall-entry stop
         self.at_syscall_stop = False  # stopped at a syscall stop (else the interrupt or a signal stop)
+        self.stopped_at = None  # when the parent reached the interrupt stop (the round's budget runs from here)
 
     def run(self):
         """Returns None (done or retry later) or raises ReapRefused."""
@@ -1428,7 +1430,7 @@ class _Round(object):
                                   % (REAP_STOP_TIMEOUT * 1000))
             if not os.WIFSTOPPED(status):
                 raise ReapRefused("the parent exited while being attached")
-            stop = time.monotonic()
+            stop = self.stopped_at = time.monotonic()
             signum, event = os.WSTOPSIG(status), status >> 16
             if event == PTRACE_EVENT_STOP and signum in JOB_CONTROL_STOPS:
                 raise ReapRefused("the parent is stopped by job control")
@@ -1489,10 +1491,9 @@ class _Round(object):
         """x86_64: each wait4 in one single step at the gadget; the step ends in a SIGTRAP stop."""
         arch = self.arch
         work = _copy(saved)
-        started = time.monotonic()
         try:
             for zombie, nspid in targets:
-                if time.monotonic() - started > REAP_ROUND_SECONDS:
+                if time.monotonic() - self.stopped_at > REAP_ROUND_SECONDS:
                     break
                 ctypes.pointer(work)[0] = saved
                 arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
@@ -1514,8 +1515,7 @@ class _Round(object):
         final = _copy(saved)  # what the parent resumes with
         work = _copy(saved)
         reenter = None  # aarch64 on an `svc`: the call to let it re-enter at the end
-        started = time.monotonic()
-        pending = list(targets)
+        pending = deque(targets)
         try:
             if on_svc:
                 # Into the call the kernel lets it (re)start; its number may now be restart_syscall.
@@ -1524,13 +1524,15 @@ class _Round(object):
                 reenter = self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
                 final.regs[8] = arch.get_regs(self.tid).regs[8]
                 self._hold_signals()
-                zombie, nspid = pending.pop(0)
+                zombie, nspid = pending.popleft()
                 arch.set_call(work, arch.pc(saved) + len(arch.syscall_insn), arch.nr_wait4, self._wait4_args(nspid))
                 arch.set_regs(self.tid, work)
                 arch.set_syscall_number(self.tid, arch.nr_wait4)
                 self._finish_wait4(zombie, nspid)
-            while pending and time.monotonic() - started <= REAP_ROUND_SECONDS:
-                zombie, nspid = pending.pop(0)
+            while pending and time.monotonic() - self.stopped_at <= REAP_ROUND_SECONDS:
+                if len(pending) % REAP_SIGNAL_CHECK_EVERY == 0 and self._signal_waiting():
+                    break  # end the round: the held signal reaches the parent now, not after 200 ms
+                zombie, nspid = pending.popleft()
                 ctypes.pointer(work)[0] = saved
                 arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
                 arch.set_regs(self.tid, work)
@@ -1576,6 +1578,13 @@ class _Round(object):
             raise ReapRefused("the parent stopped at an unexpected point (syscall stop %d)" % info.op)
         return info.nr_or_rval
 
+    def _signal_waiting(self):
+        """A signal is pending that the parent's own mask would let through (held by ours meanwhile)."""
+        if self.held_mask is None:
+            return False
+        info = read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
+        return bool((info.get("SigPnd", 0) | info.get("ShdPnd", 0)) & ~self.held_mask & ALL_SIGNALS_MASK)
+
     def _hold_signals(self):
         """Block all the parent's signals (they stay pending). Called at entry stops only: there the
         kernel has already put back any temporary mask of sigsuspend() or ppoll(), which
@@ -1583,7 +1592,8 @@ class _Round(object):
         if self.held_mask is None:
             mask = ctypes.c_uint64()
             _ptrace(PTRACE_GETSIGMASK, self.tid, ctypes.sizeof(mask), ctypes.addressof(mask))
-            _ptrace(PTRACE_SETSIGMASK, self.tid, ctypes.sizeof(mask), ctypes.addressof(ctypes.c_uint64(ALL_SIGNALS_MASK)))
+            held = ctypes.c_uint64(ALL_SIGNALS_MASK)
+            _ptrace(PTRACE_SETSIGMASK, self.tid, ctypes.sizeof(held), ctypes.addressof(held))
             self.held_mask = mask.value
 
     def _release_signals(self):

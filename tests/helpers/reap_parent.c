@@ -292,7 +292,8 @@ static int subject(const char *mode, long zombies, const char *arg)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi|seccomp|vfork S|sigsuspend|rseq ZOMBIES [ARG]\n", argv[0]);
+        fprintf(stderr, "usage: %s pause|read|sleep S|spin N|multi|seccomp|vfork S|sigsuspend|rseq ZOMBIES [ARG]\n",
+                argv[0]);
         return 2;
     }
     setvbuf(stdout, NULL, _IONBF, 0);

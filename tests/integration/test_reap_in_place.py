@@ -44,8 +44,8 @@ def reap_parent_binary_32(tmp_path_factory):
     # gcc-multilib, which conflicts with the aarch64 cross compiler the aarch64 tests need.
     (build / "asm").symlink_to("/usr/include/x86_64-linux-gnu/asm")
     binary = build / "reap_parent32"
-    subprocess.run(["gcc", "-m32", "-static", "-I", str(build), "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
-                    str(HELPERS / "reap_parent.c")], check=True)
+    subprocess.run(["gcc", "-m32", "-static", "-I", str(build), "-O2", "-Wall", "-Werror", "-pthread",
+                    "-o", str(binary), str(HELPERS / "reap_parent.c")], check=True)
     return binary
 
 
@@ -60,8 +60,13 @@ class CParent(object):
         self.signals_at_start = self.signal_state()
 
     def signal_state(self):
-        """Blocked, ignored and caught signals: REAP must leave all three as they were."""
-        return {key: self.status(key) for key in ("SigBlk", "SigIgn", "SigCgt")}
+        """Blocked, ignored and caught signals of every thread: REAP must leave them as they were."""
+        state = {}
+        for tid in os.listdir("/proc/%d/task" % self.pid):
+            with open("/proc/%d/task/%s/status" % (self.pid, tid)) as handle:
+                info = zombie_reaper.parse_status(handle.read())
+            state[int(tid)] = tuple(info.get(key) for key in ("SigBlk", "SigIgn", "SigCgt"))
+        return state
 
     def status(self, key):
         with open("/proc/%d/status" % self.pid) as handle:
@@ -234,6 +239,7 @@ def test_parent_spinning_in_user_space(c_parent):
 def test_threaded_parent_whose_main_thread_exited(c_parent):
     parent = c_parent("multi", 4)
     assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "Z")
+    parent.signals_at_start = parent.signal_state()  # the leader blocked everything while it made the thread
     report = zombie_reaper.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert zombie_children(parent.pid) == []
@@ -390,8 +396,8 @@ print("sent while traced" if traced else "sent", flush=True)
 def send_mid_round(pid, signum, zombies):
     """A process (its own GIL: the reaper's thread is busy) that sends ``signum`` to ``pid`` as soon as
     the first of ``zombies`` has been reaped, i.e. while the injected calls are running."""
-    watcher = subprocess.Popen([sys.executable, "-c", SEND_MID_ROUND, str(pid), str(int(signum)), str(zombies[0].pid)],
-                               stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-c", SEND_MID_ROUND, str(pid), str(int(signum)), str(zombies[0].pid)]
+    watcher = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert watcher.stdout.readline() == "watching\n"
     return watcher
 
@@ -406,6 +412,7 @@ def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
     assert sender.wait(timeout=60) == 0
     assert sender.stdout.read() == "sent while traced\n"
     assert result.refused is None and len(result.reaped) == 6000
+    assert result.rounds >= 2  # the signal ended its round: it was not held back until the round's end
     assert zombie_children(parent.pid) == []
     assert parent.wait_for_line("woke") == "woke usr1=1 from=%d" % sender.pid
     assert [line for line in parent.read_lines(0.3) + parent.lines if line.startswith("woke")] == \
