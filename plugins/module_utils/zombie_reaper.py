@@ -1407,6 +1407,7 @@ class _Round(object):
         self.at_entry = False  # stopped at a syscall-entry stop
         self.at_syscall_stop = False  # stopped at a syscall stop (else the interrupt or a signal stop)
         self.stopped_at = None  # when the parent reached the interrupt stop (the round's budget runs from here)
+        self.attempted = 0  # wait4 calls begun this round
 
     def run(self):
         """Returns None (done or retry later) or raises ReapRefused."""
@@ -1461,9 +1462,7 @@ class _Round(object):
         gadget = arch.pc(saved) if on_svc else _find_syscall_insn(self.proc_root, self.tid, arch, saved)
         if gadget is None:
             raise ReapRefused("no system call instruction found in the parent's executable memory")
-        # The tracee is stopped: re-check that each target is still its defunct child.
-        targets = [(z, nspid) for z, nspid in self.targets
-                   if zombie_still_there(self.proc_root, z) == self.parent.pid]
+        targets = deque(self.targets)
         pinned = _pin_to_one_cpu(self.tid) if len(targets) > REAP_PIN_THRESHOLD else None
         try:
             if arch.single_step and not self._sigtrap_held():
@@ -1477,6 +1476,20 @@ class _Round(object):
         """SIGTRAP blocked by the thread or ignored: a single-step trap would reset that."""
         info = read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
         return any(signal_bit(info.get(key, 0), signal.SIGTRAP) for key in ("SigBlk", "SigIgn"))
+
+    def _round_over(self, pending):
+        """Nothing left, or the round's time is up (after at least one wait4, so every round makes progress)."""
+        return not pending or (self.attempted and time.monotonic() - self.stopped_at > REAP_ROUND_SECONDS)
+
+    def _next_target(self, pending):
+        """The next zombie that is still this parent's defunct child (checked while the parent is stopped,
+        just before its wait4), or None."""
+        while pending:
+            zombie, nspid = pending.popleft()
+            if zombie_still_there(self.proc_root, zombie) == self.parent.pid:
+                self.attempted += 1
+                return zombie, nspid
+        return None
 
     def _wait4_args(self, nspid):
         return (nspid, 0, os.WNOHANG | WAIT_ALL_THREADS, 0)
@@ -1492,9 +1505,11 @@ class _Round(object):
         arch = self.arch
         work = _copy(saved)
         try:
-            for zombie, nspid in targets:
-                if time.monotonic() - self.stopped_at > REAP_ROUND_SECONDS:
+            while not self._round_over(targets):
+                target = self._next_target(targets)
+                if target is None:
                     break
+                zombie, nspid = target
                 ctypes.pointer(work)[0] = saved
                 arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
                 arch.set_regs(self.tid, work)
@@ -1515,24 +1530,28 @@ class _Round(object):
         final = _copy(saved)  # what the parent resumes with
         work = _copy(saved)
         reenter = None  # aarch64 on an `svc`: the call to let it re-enter at the end
-        pending = deque(targets)
+        pending = targets
         try:
-            if on_svc:
+            first = self._next_target(pending) if on_svc else None
+            if first:
                 # Into the call the kernel lets it (re)start; its number may now be restart_syscall.
                 if not self._resume(PTRACE_SYSCALL):
                     return  # a signal was on its way in: nothing changed, it is passed on
                 reenter = self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
                 final.regs[8] = arch.get_regs(self.tid).regs[8]
                 self._hold_signals()
-                zombie, nspid = pending.popleft()
+                zombie, nspid = first
                 arch.set_call(work, arch.pc(saved) + len(arch.syscall_insn), arch.nr_wait4, self._wait4_args(nspid))
                 arch.set_regs(self.tid, work)
                 arch.set_syscall_number(self.tid, arch.nr_wait4)
                 self._finish_wait4(zombie, nspid)
-            while pending and time.monotonic() - self.stopped_at <= REAP_ROUND_SECONDS:
+            while not self._round_over(pending):
                 if len(pending) % REAP_SIGNAL_CHECK_EVERY == 0 and self._signal_waiting():
                     break  # end the round: the held signal reaches the parent now, not after 200 ms
-                zombie, nspid = pending.popleft()
+                target = self._next_target(pending)
+                if target is None:
+                    break
+                zombie, nspid = target
                 ctypes.pointer(work)[0] = saved
                 arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
                 arch.set_regs(self.tid, work)

@@ -63,6 +63,10 @@ stage() {
     for package in "${PYTEST_PACKAGES[@]}"; do
         cp -r "$site/$package" "$stage/opt/pytest/"
     done
+    # Their metadata too: pytest -v names plugin versions.
+    for package in pytest pluggy iniconfig packaging pygments; do
+        cp -r "$site/$package"-*.dist-info "$stage/opt/pytest/"
+    done
     aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -pthread -o "$stage/opt/fleetops/reap_parent" \
         tests/helpers/reap_parent.c
     # A 32-bit (AArch32, compat) parent, which REAP must refuse untouched.
