@@ -1303,7 +1303,8 @@ def _find_syscall_insn(proc_root, tid, arch, regs):
     """Address of a system call instruction in the tracee's own executable memory, or None."""
     insn = arch.syscall_insn
     before = arch.pc(regs) - len(insn)
-    # The instruction just before pc, when it is one and lies in pc's (executable) page.
+    # The instruction just before pc, when it lies in pc's (executable) page and surely is one: with
+    # fixed-length instructions (aarch64) any aligned match is; on x86_64 only right after a syscall.
     if (before >> 12 == arch.pc(regs) >> 12 and (arch.after_syscall(regs) or arch.insn_alignment > 1)
             and _read_memory(tid, before, len(insn)) == insn):
         return before
@@ -1474,8 +1475,12 @@ class _Round(object):
 
     def _sigtrap_held(self):
         """SIGTRAP blocked by the thread or ignored: a single-step trap would reset that."""
-        info = read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
+        info = self._thread_status()
         return any(signal_bit(info.get(key, 0), signal.SIGTRAP) for key in ("SigBlk", "SigIgn"))
+
+    def _thread_status(self):
+        """/proc status of the seized thread (its own blocked and pending signals)."""
+        return read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
 
     def _round_over(self, pending):
         """Nothing left, or the round's time is up (after at least one wait4, so every round makes progress)."""
@@ -1490,6 +1495,16 @@ class _Round(object):
                 self.attempted += 1
                 return zombie, nspid
         return None
+
+    def _load_next_call(self, pending, work, saved, gadget):
+        """Put the next target's wait4 at the gadget into the parent's registers (the saved ones otherwise);
+        returns (zombie, nspid), or None when no target is left."""
+        target = self._next_target(pending)
+        if target is not None:
+            ctypes.pointer(work)[0] = saved
+            self.arch.set_call(work, gadget, self.arch.nr_wait4, self._wait4_args(target[1]))
+            self.arch.set_regs(self.tid, work)
+        return target
 
     def _wait4_args(self, nspid):
         return (nspid, 0, os.WNOHANG | WAIT_ALL_THREADS, 0)
@@ -1506,13 +1521,10 @@ class _Round(object):
         work = _copy(saved)
         try:
             while not self._round_over(targets):
-                target = self._next_target(targets)
+                target = self._load_next_call(targets, work, saved, gadget)
                 if target is None:
                     break
                 zombie, nspid = target
-                ctypes.pointer(work)[0] = saved
-                arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
-                arch.set_regs(self.tid, work)
                 _ptrace(PTRACE_SINGLESTEP, self.tid)
                 _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
                 if not os.WIFSTOPPED(status):
@@ -1548,13 +1560,10 @@ class _Round(object):
             while not self._round_over(pending):
                 if len(pending) % REAP_SIGNAL_CHECK_EVERY == 0 and self._signal_waiting():
                     break  # end the round: the held signal reaches the parent now, not after 200 ms
-                target = self._next_target(pending)
+                target = self._load_next_call(pending, work, saved, gadget)
                 if target is None:
                     break
                 zombie, nspid = target
-                ctypes.pointer(work)[0] = saved
-                arch.set_call(work, gadget, arch.nr_wait4, self._wait4_args(nspid))
-                arch.set_regs(self.tid, work)
                 if not self._resume(PTRACE_SYSCALL):
                     return  # a signal came before the first entry (its mask not held yet): passed on
                 if self._syscall_stop(PTRACE_SYSCALL_INFO_ENTRY) != arch.nr_wait4:
@@ -1601,7 +1610,7 @@ class _Round(object):
         """A signal is pending that the parent's own mask would let through (held by ours meanwhile)."""
         if self.held_mask is None:
             return False
-        info = read_status("%s/%d/task" % (self.proc_root, self.parent.pid), self.tid) or {}
+        info = self._thread_status()
         return bool((info.get("SigPnd", 0) | info.get("ShdPnd", 0)) & ~self.held_mask & ALL_SIGNALS_MASK)
 
     def _hold_signals(self):

@@ -145,6 +145,14 @@ static void on_usr1_leave(int signo)
     leave_rseq = 1;
 }
 
+/* The section's descriptor (struct rseq_cs at label 3: version, flags, start 1, length to 2, abort 4). */
+#define RSEQ_CS_DESCRIPTOR                                                                                 \
+    ".pushsection __rseq_cs, \"aw\"\n"                                                                     \
+    ".balign 32\n"                                                                                         \
+    "3: .long 0, 0\n"                                                                                      \
+    "   .quad 1f, 2f - 1f, 4f\n"                                                                           \
+    ".popsection\n"
+
 /* Spin in a critical section [1, 2) until leave_rseq; the kernel aborts it (to 4) whenever the
  * thread is preempted or gets a signal, and the abort handler re-arms it and goes back in. */
 static long spin_in_rseq_critical_section(void)
@@ -155,11 +163,7 @@ static long spin_in_rseq_critical_section(void)
     struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
 #if defined(__x86_64__)
     __asm__ __volatile__(
-        ".pushsection __rseq_cs, \"aw\"\n"
-        ".balign 32\n"
-        "3: .long 0, 0\n"
-        "   .quad 1f, 2f - 1f, 4f\n"
-        ".popsection\n"
+        RSEQ_CS_DESCRIPTOR
         "   leaq 3b(%%rip), %%rax\n"
         "   movq %%rax, 8(%[area])\n"
         "1: cmpl $0, %[leave]\n"
@@ -176,11 +180,7 @@ static long spin_in_rseq_critical_section(void)
         : "rax", "memory", "cc");
 #elif defined(__aarch64__)
     __asm__ __volatile__(
-        ".pushsection __rseq_cs, \"aw\"\n"
-        ".balign 32\n"
-        "3: .long 0, 0\n"
-        "   .quad 1f, 2f - 1f, 4f\n"
-        ".popsection\n"
+        RSEQ_CS_DESCRIPTOR
         "   adrp x9, 3b\n"
         "   add x9, x9, :lo12:3b\n"
         "   str x9, [%[area], #8]\n"

@@ -122,6 +122,13 @@ def reap_policy(parent_pid, **options):
     return policy(**values)
 
 
+def reap_refusal(report, pid):
+    """The reason REAP gave for refusing ``pid``'s parent (REAP must be the rung it skipped first)."""
+    skipped = parent_entry(report, pid)["skipped_rungs"]
+    assert skipped and skipped[0]["signal"] == "REAP", skipped
+    return skipped[0]["reason"]
+
+
 def assert_untouched_afterwards(parent):
     """Same process, no tracer left, same signal masks, and its own parent saw no stop, continue or exit."""
     assert parent.alive()
@@ -310,10 +317,8 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
     try:
         assert wait_until(lambda: parent.status("State") == "T")
         report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
-        entry = parent_entry(report, parent.pid)
-        assert "stopped" in entry["skipped_rungs"][0]["reason"]
-        assert entry["skipped_rungs"][0]["signal"] == "REAP"
-        assert entry["signals"][0]["result"] == "refused"
+        assert "stopped" in reap_refusal(report, parent.pid)
+        assert parent_entry(report, parent.pid)["signals"][0]["result"] == "refused"
         assert len(zombie_children(parent.pid)) == 2
         assert parent.status("State") == "T" and parent.status("TracerPid") == 0
     finally:
@@ -323,9 +328,7 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
 def test_32_bit_parent_is_refused_untouched_and_carries_on(c_parent, reap_parent_binary_32):
     parent = c_parent("pause", 3, binary=reap_parent_binary_32)
     report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
-    entry = parent_entry(report, parent.pid)
-    assert entry["skipped_rungs"][0]["signal"] == "REAP"
-    assert "32-bit" in entry["skipped_rungs"][0]["reason"]
+    assert "32-bit" in reap_refusal(report, parent.pid)
     assert len(zombie_children(parent.pid)) == 3
     assert_untouched_afterwards(parent)
     assert parent.lines == []  # its pause() went on
@@ -337,9 +340,7 @@ def test_parent_inside_an_rseq_critical_section_is_refused_and_its_section_still
     parent = c_parent("rseq", 3)
     assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "R")
     report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
-    entry = parent_entry(report, parent.pid)
-    assert entry["skipped_rungs"][0]["signal"] == "REAP"
-    assert "rseq critical section" in entry["skipped_rungs"][0]["reason"]
+    assert "rseq critical section" in reap_refusal(report, parent.pid)
     assert len(zombie_children(parent.pid)) == 3
     assert_untouched_afterwards(parent)
     os.kill(parent.pid, signal.SIGUSR1)  # aborts the section; the abort handler sees the flag and leaves
