@@ -23,9 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-ENGINE = ROOT / "plugins" / "module_utils" / "zombie_reaper.py"
-sys.path.insert(0, str(ENGINE.parent))
-import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
+sys.path.insert(0, str(MODULE_UTILS))
+from zombie_reaper.procfs import read_stat  # noqa: E402  pylint: disable=wrong-import-position
 
 NODE_PYTHON = "/usr/bin/python3"  # what the role's wrapper runs on a node
 PARENTS = 8  # zombie parents in the scan benchmark
@@ -59,9 +59,9 @@ done
 PSUTIL_SCAN = ("import collections, psutil; c = collections.Counter(p.info['ppid'] for p in "
                "psutil.process_iter(['pid', 'ppid', 'status']) if p.info['status'] == psutil.STATUS_ZOMBIE); "
                "print('\\n'.join('%d %d' % kv for kv in sorted(c.items())))")
-OUR_SCAN = ("import sys; sys.path.insert(0, %r); import zombie_reaper as z; s = z.scan_procfs('/proc'); "
+OUR_SCAN = ("import sys; sys.path.insert(0, %r); from zombie_reaper.scan import scan_procfs; s = scan_procfs('/proc'); "
             "print('\\n'.join('%%d %%d' %% (p, len(zs)) for p, zs in sorted(s.zombies_by_parent.items())))"
-            % str(ENGINE.parent))
+            % str(MODULE_UTILS))
 
 
 def build(out_dir):
@@ -76,7 +76,7 @@ def build(out_dir):
 
 def children_of(pid):
     return [int(name) for name in os.listdir("/proc")
-            if name.isdigit() and (zombie_reaper.read_stat("/proc", int(name)) or {}).get("ppid") == pid]
+            if name.isdigit() and (read_stat("/proc", int(name)) or {}).get("ppid") == pid]
 
 
 @contextmanager
@@ -124,9 +124,9 @@ def in_namespace(init, argv):
 
 def node_command(*args):
     """The engine run as the role's /usr/local/bin/zombie-reaper runs it (imported: bytecode cached)."""
-    launcher = ("import sys; sys.path.insert(0, %r); import zombie_reaper; raise SystemExit(zombie_reaper.main())"
-                % str(ENGINE.parent))
-    return [NODE_PYTHON, "-I", "-c", launcher] + list(args)
+    launcher = ("import sys; sys.path.insert(0, %r); from zombie_reaper.cli import main; raise SystemExit(main())"
+                % str(MODULE_UTILS))
+    return [NODE_PYTHON, "-I", "-S", "-c", launcher] + list(args)
 
 
 def scan_commands(binaries):

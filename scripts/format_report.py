@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "plugins", "module_utils"))
 
-from zombie_reaper import format_summary  # noqa: E402  pylint: disable=wrong-import-position
+from zombie_reaper.report import format_summary  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def main():

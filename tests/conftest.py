@@ -9,13 +9,16 @@ import time
 from pathlib import Path
 
 import pytest
+from zombie_reaper import procfs
+from zombie_reaper.options import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "tests" / "helpers"
-ENGINE = ROOT / "plugins" / "module_utils" / "zombie_reaper.py"
-sys.path.insert(0, str(ROOT / "plugins" / "module_utils"))
-
-import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
+MODULE_UTILS = ROOT / "plugins" / "module_utils"
+PACKAGE = MODULE_UTILS / "zombie_reaper"
+# The node command as the role's wrapper runs it: the package imported from its directory, no site-packages.
+NODE_COMMAND = [sys.executable, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); "
+                "from zombie_reaper.cli import main; raise SystemExit(main())" % str(MODULE_UTILS)]
 
 
 def children_of(pid):
@@ -23,7 +26,7 @@ def children_of(pid):
     found = []
     for name in os.listdir("/proc"):
         if name.isdigit():
-            stat = zombie_reaper.read_stat("/proc", int(name))
+            stat = procfs.read_stat("/proc", int(name))
             if stat and stat["ppid"] == pid:
                 found.append(int(name))
     return found
@@ -32,14 +35,14 @@ def children_of(pid):
 def zombie_children(pid):
     found = []
     for child in children_of(pid):
-        stat = zombie_reaper.read_stat("/proc", child)
+        stat = procfs.read_stat("/proc", child)
         if stat and stat["state"] == "Z":
             found.append(child)
     return sorted(found)
 
 
 def alive(pid, starttime=None):
-    stat = zombie_reaper.read_stat("/proc", pid)
+    stat = procfs.read_stat("/proc", pid)
     if stat is None or stat["state"] in ("Z", "X"):
         return False
     return starttime is None or stat["starttime"] == starttime
@@ -62,7 +65,7 @@ class Tenant(object):
         self.pid = pid
         self.sandbox_pid = sandbox_pid
         self.nested_pid = nested_pid
-        self.starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+        self.starttime = procfs.read_stat("/proc", pid)["starttime"]
 
     def zombies(self):
         return zombie_children(self.pid)
@@ -94,7 +97,7 @@ def spawn():
         if namespace:
             (unshare,) = children_of(sandbox)
             (pid,) = children_of(unshare)
-            nested = [c for c in children_of(pid) if not zombie_reaper.read_stat("/proc", c)["state"] == "Z"]
+            nested = [c for c in children_of(pid) if not procfs.read_stat("/proc", c)["state"] == "Z"]
             nested_pid = nested[0] if len(words) > 2 else None
         else:
             pid = int(words[1])
@@ -135,7 +138,7 @@ def policy(**options):
     """A policy for tests: fast ladder, no confirmation delay unless asked."""
     values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3"}
     values.update(options)
-    return zombie_reaper.Policy.from_options(**values)
+    return Policy.from_options(**values)
 
 
 def parent_entry(report, pid):

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-import zombie_reaper  # noqa: E402  pylint: disable=wrong-import-position
+from zombie_reaper.procfs import parse_stat, parse_status  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def wait_until(predicate, timeout=60.0, interval=0.5):
@@ -48,11 +48,11 @@ def sshd_zombies(host, parent):
 
 
 def starttime(host, pid):
-    return zombie_reaper.parse_stat(host.file("/proc/%d/stat" % pid).content_string)["starttime"]
+    return parse_stat(host.file("/proc/%d/stat" % pid).content_string)["starttime"]
 
 
 def tracer(host, pid):
-    return zombie_reaper.parse_status(host.file("/proc/%d/status" % pid).content_string).get("TracerPid")
+    return parse_status(host.file("/proc/%d/status" % pid).content_string).get("TracerPid")
 
 
 def reports(host, path="/var/log/zombie-reaper/reaper.log"):

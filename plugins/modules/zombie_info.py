@@ -52,6 +52,50 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+version:
+  description: Version of the engine that made this report.
+  returned: always
+  type: str
+  sample: 1.0.0
+host:
+  description: The node's host name.
+  returned: always
+  type: str
+  sample: worker-17
+time:
+  description: When the run started, UTC, ISO 8601.
+  returned: always
+  type: str
+  sample: "2026-12-01T20:55:00Z"
+pidfd:
+  description: Whether signals go through pidfds on this node (Python 3.9+ and Linux 5.3+); else kill() right after the identity check.
+  returned: always
+  type: bool
+  sample: true
+zombies_cleared:
+  description: Always V(0) (nothing is done in info mode); the key is shared with M(fleetops.zombie_reaper.zombie_reap).
+  returned: always
+  type: int
+  sample: 0
+signals_sent:
+  description: Always V(0) (nothing is sent in info mode).
+  returned: always
+  type: int
+  sample: 0
+zombies_reaped_in_place:
+  description: Always V(0) (nothing is reaped in info mode).
+  returned: always
+  type: int
+  sample: 0
+run_seconds:
+  description: Duration of the whole run (with O(confirm_seconds), the confirming scan included).
+  returned: always
+  type: float
+  sample: 0.02
+policy:
+  description: The options in force.
+  returned: always
+  type: dict
 zombies:
   description: Zombies found (after any limit).
   returned: always
@@ -85,6 +129,95 @@ parents:
   returned: always
   type: list
   elements: dict
+  contains:
+    pid:
+      description: Parent PID as seen on the node.
+      type: int
+    starttime:
+      description: Start time in clock ticks since boot; with RV(parents[].pid) the parent's identity.
+      type: int
+    ppid:
+      description: The parent's own parent PID.
+      type: int
+    comm:
+      description: Process name.
+      type: str
+    uid:
+      description: Real user id of the parent, or null when its status could not be read.
+      type: int
+    cmdline:
+      description: Command line (first 512 characters).
+      type: str
+    class:
+      description: >-
+        One of V(host_init), V(kernel_thread), V(reaper), V(container_runtime), V(protected_daemon),
+        V(container_init), V(container_process), V(host_process).
+      type: str
+    reason:
+      description: Why the parent got its class.
+      type: str
+    container:
+      description: >-
+        Attribution when the parent is in a container, else null; keys V(runtime), V(id), V(pod_uid),
+        V(pod_namespace), V(pod_name), V(pid_namespace), V(pid_in_container).
+      type: dict
+    cgroup:
+      description: The parent's cgroup path (the v2 path, else the v1 path that names its container), or null.
+      type: str
+    zombies:
+      description: Zombies under this parent at the first scan.
+      type: int
+    zombies_confirmed:
+      description: Zombies still there at the confirming scan.
+      type: int
+    zombie_pids:
+      description: Up to 20 zombie PIDs.
+      type: list
+      elements: int
+    zombie_names:
+      description: Zombie names with their counts (top 10).
+      type: dict
+    zombies_remaining:
+      description: Confirmed zombies still defunct after the run.
+      type: int
+    zombies_reaped_in_place:
+      description: Zombies this parent was made to reap itself by the REAP rung.
+      type: int
+    oldest_zombie_seen_seconds:
+      description: Seconds since the oldest confirmed zombie was first seen (needs O(state_file) to exceed one run).
+      type: float
+    reparented_to:
+      description: PIDs that adopted zombies of a parent that exited.
+      type: list
+      elements: int
+    action:
+      description: V(none), V(signalled), V(reaped_in_place), V(would_signal) or V(would_reap).
+      type: str
+    signals:
+      description: >-
+        Signals sent (or, in check mode, that would be) with their results; a REAP entry has V(result)
+        V(reaped), V(refused) or V(would_reap), V(reaped), V(rounds), V(stopped_ms) and V(refused) (the reason).
+      type: list
+      elements: dict
+    skipped_rungs:
+      description: Rungs skipped for this parent, with the reason.
+      type: list
+      elements: dict
+    outcome:
+      description: >-
+        V(reaped), V(parent_exited), V(reparented_defunct), V(persisting), V(no_rung_applies), V(protected),
+        V(out_of_scope), V(below_threshold), V(too_young), V(unconfirmed), V(cooldown), V(deferred),
+        V(identity_changed), V(permission_denied), V(would_signal) or V(would_reap). See the collection README.
+      type: str
+    detail:
+      description: More about the outcome, or null.
+      type: str
+    reap_refusal:
+      description: >-
+        For an V(eligible) parent, an empty string when a reap with
+        O(fleetops.zombie_reaper.zombie_reap#module:reap=true) could make it reap its zombies in place
+        (checked without attaching), else why not; null for the other parents.
+      type: str
   sample:
     - pid: 696516
       comm: bash
@@ -114,18 +247,18 @@ mode:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper import (
-    ReaperError,
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.engine import MODE_INFO, run
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.errors import ReaperError
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.options import (
     module_argument_spec,
     policy_from_module_params,
-    run,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=module_argument_spec(acting=False), supports_check_mode=True)
     try:
-        report = run(policy_from_module_params(module.params), mode="info")
+        report = run(policy_from_module_params(module.params), mode=MODE_INFO)
     except ReaperError as exc:
         module.fail_json(msg=str(exc))
     for warning in report.pop("warnings"):

@@ -135,6 +135,26 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+version:
+  description: Version of the engine that made this report.
+  returned: always
+  type: str
+  sample: 1.0.0
+host:
+  description: The node's host name.
+  returned: always
+  type: str
+  sample: worker-17
+time:
+  description: When the run started, UTC, ISO 8601.
+  returned: always
+  type: str
+  sample: "2026-12-01T20:55:00Z"
+pidfd:
+  description: Whether signals go through pidfds on this node (Python 3.9+ and Linux 5.3+); else kill() right after the identity check.
+  returned: always
+  type: bool
+  sample: true
 zombies:
   description: Zombies found under the parents in this run's view (after any limit).
   returned: always
@@ -172,9 +192,15 @@ parents:
     starttime:
       description: Start time in clock ticks since boot; with RV(parents[].pid) the parent's identity.
       type: int
+    ppid:
+      description: The parent's own parent PID.
+      type: int
     comm:
       description: Process name.
       type: str
+    uid:
+      description: Real user id of the parent, or null when its status could not be read.
+      type: int
     cmdline:
       description: Command line (first 512 characters).
       type: str
@@ -191,6 +217,9 @@ parents:
         Attribution when the parent is in a container, else null; keys V(runtime), V(id), V(pod_uid),
         V(pod_namespace), V(pod_name), V(pid_namespace), V(pid_in_container).
       type: dict
+    cgroup:
+      description: The parent's cgroup path (the v2 path, else the v1 path that names its container), or null.
+      type: str
     zombies:
       description: Zombies under this parent at the first scan.
       type: int
@@ -238,6 +267,9 @@ parents:
       type: str
     detail:
       description: More about the outcome, or null.
+      type: str
+    reap_refusal:
+      description: Set by M(fleetops.zombie_reaper.zombie_info) only; always null here.
       type: str
   sample:
     - pid: 696516
@@ -287,18 +319,18 @@ policy:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper import (
-    ReaperError,
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.engine import MODE_ACT, run
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.errors import ReaperError
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.options import (
     module_argument_spec,
     policy_from_module_params,
-    run,
 )
 
 
 def main():
     module = AnsibleModule(argument_spec=module_argument_spec(acting=True), supports_check_mode=True)
     try:
-        report = run(policy_from_module_params(module.params), mode="reap", dry_run=module.check_mode)
+        report = run(policy_from_module_params(module.params), mode=MODE_ACT, dry_run=module.check_mode)
     except ReaperError as exc:
         module.fail_json(msg=str(exc))
     for warning in report.pop("warnings"):

@@ -1,11 +1,13 @@
 """The modules through real `ansible` and `ansible-playbook`, on processes this test creates."""
 
+import ast
 import json
 import os
 import subprocess
 import textwrap
 
 import pytest
+import yaml
 
 from conftest import ROOT, parent_entry
 
@@ -111,3 +113,31 @@ def test_playbook_sigchld_ladder_reaps_a_container_init_without_restart(spawn, t
     assert result.returncode == 0, result.stdout[-3000:]
     # the tenant's init caught SIGCHLD and reaped: it was not restarted
     assert tenant.alive() and tenant.zombies() == []
+
+
+# What Ansible and its json callback add to a module's result (not the module's to document).
+ANSIBLE_KEYS = {"action", "changed", "invocation", "warnings", "deprecations", "_ansible_no_log", "ansible_facts"}
+
+
+def return_doc(module):
+    """The module's RETURN block, loaded as YAML from its source."""
+    tree = ast.parse((ROOT / "plugins" / "modules" / (module + ".py")).read_text())
+    (text,) = [node.value.value for node in tree.body if isinstance(node, ast.Assign)
+               and getattr(node.targets[0], "id", None) == "RETURN"]
+    return yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("module, args, extra", [
+    ("zombie_info", "", []),
+    ("zombie_reap", "confirm_seconds=0.2", ["--check"]),
+    ("zombie_reap", "confirm_seconds=0.2 reap=true reap_min_age_seconds=0.2", []),
+    ("zombie_reap", "confirm_seconds=0.2", []),
+], ids=["info", "reap-check", "reap-in-place", "reap-signals"])
+def test_return_docs_name_every_key_the_module_returns(spawn, module, args, extra):
+    tenant = spawn("--zombies", 2, namespace=True)
+    rc, result = adhoc("fleetops.zombie_reaper." + module, "%s limit_subtree=%d" % (args, tenant.sandbox_pid), *extra)
+    assert rc == 0, result
+    doc = return_doc(module)
+    assert set(result) - ANSIBLE_KEYS == set(doc)
+    entry = parent_entry(result, tenant.pid)
+    assert set(entry) == set(doc["parents"]["contains"])

@@ -9,7 +9,9 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import ENGINE, ROOT, zombie_reaper
+from conftest import PACKAGE, ROOT
+from zombie_reaper.config import read_config
+from zombie_reaper.options import POLICY_OPTIONS, Policy
 from test_modules import ansible_env
 
 ROLE = ROOT / "roles" / "reaper"
@@ -35,6 +37,11 @@ def apply_role(prefix, tmp_path, check=False, **variables):
     output = json.loads(result.stdout) if result.stdout.startswith("{") else {}
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return output["stats"]["localhost"], output
+
+
+def package_files():
+    """The engine package's source files, as the role ships them (no __pycache__)."""
+    return sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py"))
 
 
 def files_below(prefix):
@@ -64,11 +71,13 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     assert files_below(prefix) == sorted([
         "etc/logrotate.d/zombie-reaper", "etc/prometheus/rules/zombie-reaper.rules.yml",
         "etc/systemd/system/zombie-reaper.service", "etc/systemd/system/zombie-reaper.timer",
-        "etc/zombie-reaper/reaper.conf", "usr/local/bin/zombie-reaper",
-        "usr/local/lib/zombie-reaper/zombie_reaper.py"])
+        "etc/zombie-reaper/reaper.conf", "usr/local/bin/zombie-reaper"]
+        + ["usr/local/lib/zombie-reaper/zombie_reaper/" + name for name in package_files()])
     assert not any(p.exists() for p in legacy)
-    # the engine installed is the collection's file itself
-    assert (prefix / "usr/local/lib/zombie-reaper/zombie_reaper.py").read_bytes() == ENGINE.read_bytes()
+    # the engine installed is the collection's package itself, file for file
+    for name in package_files():
+        assert (prefix / "usr/local/lib/zombie-reaper/zombie_reaper" / name).read_bytes() == \
+            (PACKAGE / name).read_bytes(), name
     for name in ("etc/systemd/system/zombie-reaper.service", "etc/systemd/system/zombie-reaper.timer",
                  "etc/zombie-reaper/reaper.conf", "etc/logrotate.d/zombie-reaper"):
         assert (prefix / name).read_text().startswith("#"), name
@@ -85,11 +94,11 @@ def test_installed_config_is_read_by_the_engine(tmp_path):
     prefix = tmp_path / "root"
     apply_role(prefix, tmp_path, zombie_reaper_ladder=[{"signal": "SIGTERM", "wait": 3}, {"signal": "SIGKILL"}],
                zombie_reaper_protect=["pod:payments/*"], zombie_reaper_dry_run=True, zombie_reaper_scope="all")
-    values = zombie_reaper.read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
+    values = read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
     assert values["ladder"] == "SIGTERM:3,SIGKILL:5"
     assert values["dry_run"] is True
-    policy = zombie_reaper.Policy.from_options(**{k: v for k, v in values.items()
-                                                  if k in zombie_reaper.OPTION_DEFAULTS})
+    names = set(o.name for o in POLICY_OPTIONS)
+    policy = Policy.from_options(**{k: v for k, v in values.items() if k in names})
     assert policy.protect == ["pod:payments/*"] and policy.scope == "all"
     assert [(r.action, r.wait) for r in policy.ladder] == [("SIGTERM", 3), ("SIGKILL", 5)]
 

@@ -15,12 +15,14 @@ import pytest
 
 from conftest import (HELPERS, children_of, kill_groups, parent_entry, policy, read_available_lines, wait_until,
                       zombie_children)
-import zombie_reaper
+from zombie_reaper import engine
+from zombie_reaper import procfs
+from zombie_reaper.reap import refusal
 
 RUNTIMES = HELPERS / "runtimes"
 
-pytestmark = pytest.mark.skipif(zombie_reaper.reap_unsupported_reason() is not None,
-                                reason=str(zombie_reaper.reap_unsupported_reason()))
+pytestmark = pytest.mark.skipif(refusal.unsupported_reason() is not None,
+                                reason=str(refusal.unsupported_reason()))
 
 
 def runtime_command(name, tmp_path):
@@ -52,20 +54,20 @@ def test_runtime_container_init_keeps_running_across_reap(runtime, tmp_path):
         (unshare,) = children_of(popen.pid)
         (init,) = children_of(unshare)
         assert wait_until(lambda: len(zombie_children(init)) == 3, 60), "no orphans adopted"
-        starttime = zombie_reaper.read_stat("/proc", init)["starttime"]
+        starttime = procfs.read_stat("/proc", init)["starttime"]
         assert read_ticks(popen.stdout, 1.0), "the runtime does not tick"
 
-        report = zombie_reaper.run(policy(limit_subtree=popen.pid, reap=True, reap_min_age_seconds=0,
+        report = engine.run(policy(limit_subtree=popen.pid, reap=True, reap_min_age_seconds=0,
                                           ladder="REAP:2"))
         entry = parent_entry(report, init)
         assert entry["class"] == "container_init"
         assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 3, entry
         assert report["signals_sent"] == 0
         assert zombie_children(init) == []
-        stat = zombie_reaper.read_stat("/proc", init)
-        assert zombie_reaper.process_alive(stat) and stat["starttime"] == starttime
+        stat = procfs.read_stat("/proc", init)
+        assert procfs.process_alive(stat) and stat["starttime"] == starttime
         with open("/proc/%d/status" % init) as handle:
-            assert zombie_reaper.parse_status(handle.read())["TracerPid"] == 0
+            assert procfs.parse_status(handle.read())["TracerPid"] == 0
         after = read_ticks(popen.stdout, 1.0)
         assert len(after) >= 5 and after == list(range(after[0], after[0] + len(after))), after
     finally:

@@ -15,12 +15,19 @@ import time
 
 import pytest
 
-from conftest import (ENGINE, HELPERS, kill_groups, parent_entry, policy, read_available_lines, wait_until,
+from conftest import (HELPERS, NODE_COMMAND, kill_groups, parent_entry, policy, read_available_lines, wait_until,
                       zombie_children)
-import zombie_reaper
+from zombie_reaper import engine
+from zombie_reaper.parent import inspect_parent
+from zombie_reaper import procfs
+from zombie_reaper.reap import in_place
+from zombie_reaper.reap import refusal
+from zombie_reaper.reap import round as reap_round
+from zombie_reaper.reap import tracee
+from zombie_reaper.scan import scan_procfs
 
-pytestmark = pytest.mark.skipif(zombie_reaper.reap_unsupported_reason() is not None,
-                                reason=str(zombie_reaper.reap_unsupported_reason()))
+pytestmark = pytest.mark.skipif(refusal.unsupported_reason() is not None,
+                                reason=str(refusal.unsupported_reason()))
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +61,7 @@ class CParent(object):
     def __init__(self, popen, pid):
         self.popen = popen
         self.pid = pid
-        self.starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+        self.starttime = procfs.read_stat("/proc", pid)["starttime"]
         self.lines = []
         self.signals_at_start = self.signal_state()
 
@@ -63,17 +70,17 @@ class CParent(object):
         state = {}
         for tid in os.listdir("/proc/%d/task" % self.pid):
             with open("/proc/%d/task/%s/status" % (self.pid, tid)) as handle:
-                info = zombie_reaper.parse_status(handle.read())
+                info = procfs.parse_status(handle.read())
             state[int(tid)] = tuple(info.get(key) for key in ("SigBlk", "SigIgn", "SigCgt"))
         return state
 
     def status(self, key):
         with open("/proc/%d/status" % self.pid) as handle:
-            return zombie_reaper.parse_status(handle.read()).get(key)
+            return procfs.parse_status(handle.read()).get(key)
 
     def alive(self):
-        stat = zombie_reaper.read_stat("/proc", self.pid)
-        return zombie_reaper.process_alive(stat) and stat["starttime"] == self.starttime
+        stat = procfs.read_stat("/proc", self.pid)
+        return procfs.process_alive(stat) and stat["starttime"] == self.starttime
 
     def read_lines(self, timeout=0.5):
         """Lines printed since the last call (subject and monitor share the pipe)."""
@@ -139,7 +146,7 @@ def assert_untouched_afterwards(parent):
 
 def test_pause_parent_reaps_in_place_and_still_gets_its_signal(c_parent):
     parent = c_parent("pause", 5)
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    report = engine.run(reap_policy(parent.pid))
     entry = parent_entry(report, parent.pid)
     assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place"
     assert entry["zombies_reaped_in_place"] == 5 and report["zombies_cleared"] == 5
@@ -153,7 +160,7 @@ def test_pause_parent_reaps_in_place_and_still_gets_its_signal(c_parent):
 
 def test_read_parent_still_receives_data_and_sees_no_eintr(c_parent):
     parent = c_parent("read", 4)
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert zombie_children(parent.pid) == []
     parent.popen.stdin.write(b"after the reap\n")
@@ -166,8 +173,8 @@ def test_read_parent_still_receives_data_and_sees_no_eintr(c_parent):
 def test_nanosleep_keeps_its_length(c_parent):
     parent = c_parent("sleep", 3, 1.5)
     time.sleep(0.3)
-    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
-                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+    result = in_place.reap_in_place("/proc", inspect_parent("/proc", parent.pid),
+                                         scan_procfs("/proc").zombies_by_parent[parent.pid],
                                          time.monotonic() + 2)
     assert result.refused is None and len(result.reaped) == 3
     line = parent.wait_for_line("slept")
@@ -180,7 +187,7 @@ def test_nanosleep_keeps_its_length(c_parent):
 def test_sigsuspend_parent_keeps_its_temporary_and_its_own_mask(c_parent):
     parent = c_parent("sigsuspend", 3)
     assert wait_until(lambda: parent.status("State") == "S")
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert zombie_children(parent.pid) == []
     assert_untouched_afterwards(parent)
@@ -191,8 +198,8 @@ def test_sigsuspend_parent_keeps_its_temporary_and_its_own_mask(c_parent):
 
 def test_parent_ignoring_sigtrap_keeps_ignoring_it(c_parent):
     parent = c_parent("pause", 3, sigtrap="ignored")
-    assert zombie_reaper.signal_bit(parent.status("SigIgn"), signal.SIGTRAP)
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    assert procfs.signal_bit(parent.status("SigIgn"), signal.SIGTRAP)
+    report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert_untouched_afterwards(parent)  # a single-step trap would have reset it to the default action
     os.kill(parent.pid, signal.SIGTRAP)
@@ -218,24 +225,24 @@ def test_python_parent_in_time_sleep(tmp_path):
                              stdout=subprocess.PIPE, start_new_session=True)
     try:
         pid = int(popen.stdout.readline().split()[1])
-        starttime = zombie_reaper.read_stat("/proc", pid)["starttime"]
+        starttime = procfs.read_stat("/proc", pid)["starttime"]
         assert len(zombie_children(pid)) == 3
         time.sleep(0.3)
-        report = zombie_reaper.run(reap_policy(pid))
+        report = engine.run(reap_policy(pid))
         assert parent_entry(report, pid)["outcome"] == "reaped"
         assert zombie_children(pid) == []
         slept_ms = int(popen.stdout.readline().split()[1])
         assert 1490 <= slept_ms < 1800
-        assert zombie_reaper.read_stat("/proc", pid)["starttime"] == starttime
+        assert procfs.read_stat("/proc", pid)["starttime"] == starttime
     finally:
         kill_groups([popen])
 
 
 def test_parent_spinning_in_user_space(c_parent):
     parent = c_parent("spin", 3, 3 * 10 ** 9)
-    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "R")
-    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
-                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+    assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "R")
+    result = in_place.reap_in_place("/proc", inspect_parent("/proc", parent.pid),
+                                         scan_procfs("/proc").zombies_by_parent[parent.pid],
                                          time.monotonic() + 2)
     assert result.refused is None and len(result.reaped) == 3
     assert parent.wait_for_line("spun", timeout=30) == "spun %d" % (3 * 10 ** 9)
@@ -244,9 +251,9 @@ def test_parent_spinning_in_user_space(c_parent):
 
 def test_threaded_parent_whose_main_thread_exited(c_parent):
     parent = c_parent("multi", 4)
-    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "Z")
+    assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "Z")
     parent.signals_at_start = parent.signal_state()  # the leader blocked everything while it made the thread
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert zombie_children(parent.pid) == []
     assert_untouched_afterwards(parent)
@@ -257,7 +264,7 @@ def test_threaded_parent_whose_main_thread_exited(c_parent):
 def test_seccomp_filter_that_kills_on_wait4_is_suspended(c_parent):
     parent = c_parent("seccomp", 3)
     assert wait_until(lambda: parent.status("Seccomp") == 2)
-    report = zombie_reaper.run(reap_policy(parent.pid))
+    report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert_untouched_afterwards(parent)
 
@@ -266,7 +273,7 @@ def test_seccomp_filter_without_cap_sys_admin_is_refused_untouched(c_parent):
     parent = c_parent("seccomp", 3)
     assert wait_until(lambda: parent.status("Seccomp") == 2)
     command = ["setpriv", "--inh-caps=-all,+sys_ptrace,+kill", "--ambient-caps=-all,+sys_ptrace,+kill",
-               "--bounding-set=-all,+sys_ptrace,+kill", sys.executable, str(ENGINE), "--json",
+               "--bounding-set=-all,+sys_ptrace,+kill", *NODE_COMMAND, "--json",
                "--scope", "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0",
                "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -281,7 +288,7 @@ def test_unprivileged_user_with_cap_sys_ptrace_reaps_as_the_hardened_unit_does(c
     parent = c_parent("spin", 3, 3 * 10 ** 9)  # in user space: the syscall instruction comes from the vdso
     command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                "--inh-caps=-all,+sys_ptrace,+kill", "--ambient-caps=-all,+sys_ptrace,+kill",
-               "--bounding-set=-all,+sys_ptrace,+kill", sys.executable, str(ENGINE), "--json",
+               "--bounding-set=-all,+sys_ptrace,+kill", *NODE_COMMAND, "--json",
                "--scope", "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0",
                "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
@@ -299,7 +306,7 @@ def test_parent_under_strace_is_refused_and_untouched(c_parent):
     tracer = subprocess.Popen(["strace", "-q", "-o", "/dev/null", "-p", str(parent.pid)])
     try:
         assert wait_until(lambda: parent.status("TracerPid") == tracer.pid)
-        report = zombie_reaper.run(reap_policy(parent.pid))
+        report = engine.run(reap_policy(parent.pid))
         entry = parent_entry(report, parent.pid)
         assert entry["outcome"] == "no_rung_applies"
         assert "already traced by pid %d" % tracer.pid in entry["detail"]
@@ -316,7 +323,7 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
     os.kill(parent.pid, signal.SIGSTOP)
     try:
         assert wait_until(lambda: parent.status("State") == "T")
-        report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+        report = engine.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
         assert "stopped" in reap_refusal(report, parent.pid)
         assert parent_entry(report, parent.pid)["signals"][0]["result"] == "refused"
         assert len(zombie_children(parent.pid)) == 2
@@ -327,7 +334,7 @@ def test_job_stopped_parent_is_refused_and_signal_rungs_take_over(c_parent):
 
 def test_32_bit_parent_is_refused_untouched_and_carries_on(c_parent, reap_parent_binary_32):
     parent = c_parent("pause", 3, binary=reap_parent_binary_32)
-    report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+    report = engine.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
     assert "32-bit" in reap_refusal(report, parent.pid)
     assert len(zombie_children(parent.pid)) == 3
     assert_untouched_afterwards(parent)
@@ -338,8 +345,8 @@ def test_32_bit_parent_is_refused_untouched_and_carries_on(c_parent, reap_parent
 
 def test_parent_inside_an_rseq_critical_section_is_refused_and_its_section_still_works(c_parent):
     parent = c_parent("rseq", 3)
-    assert wait_until(lambda: zombie_reaper.read_stat("/proc", parent.pid)["state"] == "R")
-    report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+    assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "R")
+    report = engine.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
     assert "rseq critical section" in reap_refusal(report, parent.pid)
     assert len(zombie_children(parent.pid)) == 3
     assert_untouched_afterwards(parent)
@@ -351,8 +358,8 @@ def test_parent_inside_an_rseq_critical_section_is_refused_and_its_section_still
 def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
     parent = c_parent("vfork", 2, 4)
     assert wait_until(lambda: parent.status("State") == "D")
-    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid),
-                                         zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid],
+    result = in_place.reap_in_place("/proc", inspect_parent("/proc", parent.pid),
+                                         scan_procfs("/proc").zombies_by_parent[parent.pid],
                                          time.monotonic() + 2)
     assert result.reaped == [] and "uninterruptible sleep" in result.refused
     assert parent.status("TracerPid") == 0 and len(zombie_children(parent.pid)) == 2
@@ -365,16 +372,16 @@ def test_parent_that_does_not_stop_in_time_is_refused_then_released_once_it_stop
     in vfork to exercise the 200 ms stop timeout and the later release."""
     parent = c_parent("vfork", 2, 1)
     assert wait_until(lambda: parent.status("State") == "D")
-    subject = zombie_reaper.inspect_parent("/proc", parent.pid)
-    targets = [(z, z.pid) for z in zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid]]
-    one = zombie_reaper._Round("/proc", subject, parent.pid, targets, False)
-    with pytest.raises(zombie_reaper.ReapRefused, match="did not stop within 200 ms"):
+    subject = inspect_parent("/proc", parent.pid)
+    targets = [(z, z.pid) for z in scan_procfs("/proc").zombies_by_parent[parent.pid]]
+    one = reap_round.Round("/proc", subject, parent.pid, targets, False)
+    with pytest.raises(refusal.ReapRefused, match="did not stop within 200 ms"):
         one.run()
-    assert one.reaped == [] and parent.pid in zombie_reaper._ABANDONED
+    assert one.reaped == [] and parent.pid in tracee.ABANDONED
     # Once vfork ends the parent reaches the interrupt stop it was asked for, and is released from there.
     assert wait_until(lambda: parent.status("State") == "t", timeout=15)
-    zombie_reaper.release_abandoned()
-    assert zombie_reaper._ABANDONED == []
+    tracee.release_abandoned()
+    assert tracee.ABANDONED == []
     assert parent.wait_for_line("vforked", timeout=15).startswith("vforked ")
     assert len(zombie_children(parent.pid)) == 3  # its two zombies and the vfork child: nothing reaped
     assert_untouched_afterwards(parent)
@@ -404,10 +411,10 @@ def send_mid_round(pid, signum, zombies):
 
 def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
     parent = c_parent("pause", 6000)
-    zombies = zombie_reaper.scan_procfs("/proc").zombies_by_parent[parent.pid]
+    zombies = scan_procfs("/proc").zombies_by_parent[parent.pid]
     sender = send_mid_round(parent.pid, signal.SIGUSR1, zombies)
     # Deadlines here and below are generous for the aarch64 guest, which runs under emulation.
-    result = zombie_reaper.reap_in_place("/proc", zombie_reaper.inspect_parent("/proc", parent.pid), zombies,
+    result = in_place.reap_in_place("/proc", inspect_parent("/proc", parent.pid), zombies,
                                          time.monotonic() + 120)
     assert sender.wait(timeout=60) == 0
     assert sender.stdout.read() == "sent while traced\n"
@@ -423,7 +430,7 @@ def test_signal_arriving_mid_round_is_delivered_once_with_its_sender(c_parent):
 def test_ten_thousand_zombies_under_one_parent(c_parent):
     parent = c_parent("pause", 10000)
     affinity = os.sched_getaffinity(parent.pid)
-    report = zombie_reaper.run(reap_policy(parent.pid, ladder="REAP:120"))  # a deadline, not a wait
+    report = engine.run(reap_policy(parent.pid, ladder="REAP:120"))  # a deadline, not a wait
     assert os.sched_getaffinity(parent.pid) == affinity  # pinned to one CPU for the round, then restored
     entry = parent_entry(report, parent.pid)
     assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 10000
@@ -434,7 +441,7 @@ def test_ten_thousand_zombies_under_one_parent(c_parent):
 
 def test_container_init_in_nested_pid_namespace_is_reaped_from_outside(spawn):
     tenant = spawn("--zombies", 4, "--child-name", "sshd", namespace=True)
-    report = zombie_reaper.run(reap_policy(tenant.sandbox_pid, scope="containers"))
+    report = engine.run(reap_policy(tenant.sandbox_pid, scope="containers"))
     entry = parent_entry(report, tenant.pid)
     assert entry["class"] == "container_init" and entry["container"]["pid_in_container"] == 1
     assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place"
@@ -442,7 +449,7 @@ def test_container_init_in_nested_pid_namespace_is_reaped_from_outside(spawn):
     assert tenant.zombies() == []
     assert tenant.alive()  # same pid and start time: the container was not restarted
     with open("/proc/%d/status" % tenant.pid) as handle:
-        assert zombie_reaper.parse_status(handle.read())["TracerPid"] == 0
+        assert procfs.parse_status(handle.read())["TracerPid"] == 0
 
 
 def test_info_tells_whether_reap_would_work_without_attaching(c_parent):
@@ -452,7 +459,7 @@ def test_info_tells_whether_reap_would_work_without_attaching(c_parent):
     try:
         assert wait_until(lambda: traced.status("TracerPid") == tracer.pid)
         for target, expected in ((parent, ""), (traced, "already traced by pid %d" % tracer.pid)):
-            report = zombie_reaper.run(reap_policy(target.pid, confirm_seconds=0), mode="info")
+            report = engine.run(reap_policy(target.pid, confirm_seconds=0), mode="info")
             entry = parent_entry(report, target.pid)
             assert entry["outcome"] == "eligible" and expected in entry["reap_refusal"]
             assert (entry["reap_refusal"] == "") == (expected == "")
@@ -464,7 +471,7 @@ def test_info_tells_whether_reap_would_work_without_attaching(c_parent):
 
 def test_dry_run_says_would_reap_and_touches_nothing(c_parent):
     parent = c_parent("pause", 3)
-    report = zombie_reaper.run(reap_policy(parent.pid), dry_run=True)
+    report = engine.run(reap_policy(parent.pid), dry_run=True)
     entry = parent_entry(report, parent.pid)
     assert entry["outcome"] == "would_reap" and entry["signals"] == [
         {"signal": "REAP", "result": "would_reap", "zombies": 3}]
@@ -475,7 +482,7 @@ def test_dry_run_says_would_reap_and_touches_nothing(c_parent):
 def test_young_zombies_wait_for_a_later_run_instead_of_escalating(c_parent, tmp_path):
     parent = c_parent("pause", 3)
     state = str(tmp_path / "state.json")
-    report = zombie_reaper.run(reap_policy(parent.pid, state_file=state, reap_min_age_seconds=3600,
+    report = engine.run(reap_policy(parent.pid, state_file=state, reap_min_age_seconds=3600,
                                            ladder="REAP:1,SIGKILL:1"))
     entry = parent_entry(report, parent.pid)
     assert entry["outcome"] == "too_young" and report["signals_sent"] == 0
@@ -485,7 +492,7 @@ def test_young_zombies_wait_for_a_later_run_instead_of_escalating(c_parent, tmp_
 
 def test_node_command_reap_switch(c_parent):
     parent = c_parent("pause", 3)
-    result = subprocess.run([sys.executable, str(ENGINE), "--reap", "--reap-min-age-seconds", "0.1", "--scope",
+    result = subprocess.run([*NODE_COMMAND, "--reap", "--reap-min-age-seconds", "0.1", "--scope",
                              "all", "--limit-subtree", str(parent.pid), "--confirm-seconds", "0"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which container and pod a process belongs to: /proc/PID/cgroup (v1 and v2) and /var/log/pods."""
+
+import os
+import re
+
+_HEX64 = r"[0-9a-f]{64}"
+_CGROUP_CONTAINER_RES = (
+    # systemd cgroup driver: <prefix>-<id>.scope
+    (re.compile(r"(?:^|/)docker-(%s)\.scope" % _HEX64), "docker"),
+    (re.compile(r"(?:^|/)cri-containerd-(%s)\.scope" % _HEX64), "containerd"),
+    (re.compile(r"(?:^|/)crio-(%s)\.scope" % _HEX64), "cri-o"),
+    (re.compile(r"(?:^|/)libpod-(%s)\.scope" % _HEX64), "podman"),
+    (re.compile(r"(?:^|/)nerdctl-(%s)\.scope" % _HEX64), "containerd"),
+    # cgroupfs driver
+    (re.compile(r"(?:^|/)docker/(%s)(?:/|$)" % _HEX64), "docker"),
+    (re.compile(r"(?:^|/)crio-(%s)(?:/|$)" % _HEX64), "cri-o"),
+    (re.compile(r"(?:^|/)libpod-(%s)(?:/|$)" % _HEX64), "podman"),
+    (re.compile(r"(?:^|/)kubepods[^/]*(?:/[^/]+)*/pod[0-9a-f_-]+/(%s)(?:/|$)" % _HEX64), "cri"),
+    (re.compile(r"^/default/(%s)(?:/|$)" % _HEX64), "containerd"),
+)
+_CGROUP_RUNTIME_SIDE_RE = re.compile(r"(?:^|/)(?:libpod-conmon-|crio-conmon-)[0-9a-f]{64}")
+_POD_UID_RE = re.compile(r"kubepods.*?[/-]pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})"
+                         r"(?:\.slice)?(?:/|$)")
+
+
+def empty_cgroup():
+    return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False}
+
+
+def parse_cgroup(text):
+    """Attribute a process from /proc/PID/cgroup (v1 and v2).
+
+    Returns a dict: ``path`` (the v2 path, else the first v1 path naming a container),
+    ``runtime``, ``id``, ``pod_uid`` (each None when unknown) and ``runtime_side``
+    (True for runtime helper cgroups such as podman's conmon scope).
+    """
+    paths = []
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) == 3:
+            paths.append((parts[0] == "0" and parts[1] == "", parts[2]))
+    # cgroup v2 first, then v1 hierarchies in file order
+    paths.sort(key=lambda item: not item[0])
+    result = empty_cgroup()
+    result["path"] = paths[0][1] if paths else None
+    for _unified, path in paths:
+        if _CGROUP_RUNTIME_SIDE_RE.search(path):
+            result["runtime_side"] = True
+        pod = _POD_UID_RE.search(path)
+        if pod and not result["pod_uid"]:
+            result["pod_uid"] = pod.group(1).replace("_", "-")
+            result["path"] = path
+        for regex, runtime in _CGROUP_CONTAINER_RES:
+            match = regex.search(path)
+            if match:
+                result.update(runtime=runtime, id=match.group(1), path=path)
+                return result
+    return result
+
+
+def pod_names(pods_log_dir):
+    """Map pod UID -> (namespace, name) from /var/log/pods/<namespace>_<name>_<uid>."""
+    pods = {}
+    try:
+        entries = os.listdir(pods_log_dir)
+    except OSError:
+        return pods
+    for entry in entries:
+        parts = entry.split("_")
+        if len(parts) >= 3:
+            pods[parts[-1]] = ("_".join(parts[:-2]) if len(parts) > 3 else parts[0], parts[-2])
+    return pods

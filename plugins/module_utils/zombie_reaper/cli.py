@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The node command ``zombie-reaper``: flags (from the options table), config file, lock, log, exit code."""
+
+import fcntl
+import json
+import os
+import sys
+import time
+
+from .config import read_config
+from .engine import MODE_ACT, MODE_INFO, run
+from .errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, ConfigError, LockBusy, ReaperError
+from .metrics import format_metrics, write_textfile
+from .options import COMMAND_OPTIONS, OPTIONS, POLICY_OPTIONS, Policy
+from .report import exit_code_for, format_summary
+from .version import VERSION
+
+# Flags of the command itself (not options): name -> help.
+SWITCHES = (
+    ("--config", "FILE", "INI file with a [reaper] section holding any of the options below"),
+    ("--info", None, "read only: report zombies and classes, never signal"),
+    ("--json", None, "print the JSON report instead of the summary"),
+)
+
+
+class Command(object):
+    """What the command line asked for."""
+
+    def __init__(self):
+        self.values = {}  # option name -> text (or True for a switch option, a list for protect)
+        self.config = None
+        self.info = False
+        self.json = False
+
+
+def parse_command_line(argv):
+    """Exact flags only (no abbreviations): a typo is an error, never another option."""
+    by_flag = dict((o.flag, o) for o in OPTIONS)
+    command = Command()
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        flag, sep, value = arg.partition("=")
+        if flag in ("-h", "--help"):
+            raise _Exit(usage(), EXIT_OK)
+        if flag == "--version":
+            raise _Exit("zombie-reaper %s" % VERSION, EXIT_OK)
+        if flag in ("--info", "--json"):
+            if sep:
+                raise ConfigError("%s takes no value" % flag)
+            setattr(command, flag[2:], True)
+            continue
+        option = by_flag.get(flag)
+        if option is None and flag != "--config":
+            raise ConfigError("unknown argument %r (see --help)" % arg)
+        if option is not None and option.kind == "bool":
+            if sep:
+                raise ConfigError("%s takes no value" % flag)
+            command.values[option.name] = True
+            continue
+        if not sep:
+            if not args:
+                raise ConfigError("%s needs a value" % flag)
+            value = args.pop(0)
+        if option is None:
+            command.config = value
+        elif option.kind == "patterns":
+            command.values.setdefault(option.name, []).append(value)
+        else:
+            command.values[option.name] = value
+    return command
+
+
+class _Exit(Exception):
+    def __init__(self, text, code):
+        Exception.__init__(self, text)
+        self.code = code
+
+
+def usage():
+    lines = ["usage: zombie-reaper [--info] [--dry-run] [--json] [--config FILE] [OPTION VALUE ...]", "",
+             "Find zombie processes, classify their parents and make them go away safely.", "", "options:"]
+    rows = [(flag + (" " + metavar if metavar else ""), text) for flag, metavar, text in SWITCHES]
+    for option in COMMAND_OPTIONS + POLICY_OPTIONS:
+        if option.hidden:
+            continue
+        metavar = "" if option.kind == "bool" else " " + ("FILE" if option.kind == "path" else "VALUE")
+        default = "" if option.default in (None, [], False) else " (default %s)" % _plain(option.default)
+        rows.append((option.flag + metavar, option.meaning.replace("`", "") + default))
+    rows.append(("--version", "print the version and exit"))
+    for flag, text in rows:
+        lines.append("  %-28s %s" % (flag, text))
+    return "\n".join(lines) + "\n\n" + EXIT_CODES_HELP
+
+
+def _plain(value):
+    return "%g" % value if isinstance(value, float) else str(value)
+
+
+def options_from_command(command):
+    """Merge config file and command line (the command line wins): (policy options, run settings)."""
+    config = read_config(command.config) if command.config else {}
+    merged = dict(config)
+    merged.update(command.values)
+    policy_options = dict((o.name, merged[o.name]) for o in POLICY_OPTIONS if merged.get(o.name) is not None)
+    settings = dict((o.name, o.parse(merged.get(o.name, o.default))) for o in COMMAND_OPTIONS)
+    return policy_options, settings
+
+
+def acquire_lock(path):
+    try:
+        handle = open(path, "a")
+    except OSError as exc:
+        raise ReaperError("cannot open lock file %s: %s" % (path, exc.strerror or exc)) from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise LockBusy("another zombie-reaper run holds %s; this run did nothing" % path) from None
+    return handle
+
+
+def append_log(path, report):
+    """One JSON object per line, opened in append mode and closed each run (logrotate-safe)."""
+    line = json.dumps(report, sort_keys=True, separators=(",", ":")) + "\n"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    except OSError as exc:
+        raise ReaperError("cannot open log file %s: %s" % (path, exc.strerror or exc)) from None
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
+def _record_error(settings, exc):
+    """A scheduled run has no terminal: put the error where the provider looks (log, metrics)."""
+    if isinstance(exc, LockBusy):
+        return
+    try:
+        if settings.get("log"):
+            append_log(settings["log"], {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                         "host": os.uname().nodename, "error": str(exc), "exit_code": exc.exit_code})
+        if settings.get("textfile"):
+            write_textfile(settings["textfile"], format_metrics(None, ok=False))
+    except ReaperError as secondary:
+        sys.stderr.write("zombie-reaper: error: %s\n" % secondary)
+
+
+def main(argv=None):
+    lock = None
+    settings = {}
+    try:
+        command = parse_command_line(sys.argv[1:] if argv is None else argv)
+        options, settings = options_from_command(command)
+        policy = Policy.from_options(**options)
+        if settings["lock"]:
+            lock = acquire_lock(settings["lock"])
+        progress = None if command.json else (lambda message: sys.stderr.write(message + "\n"))
+        report = run(policy, mode=MODE_INFO if command.info else MODE_ACT, dry_run=settings["dry_run"],
+                     progress=progress)
+        if settings["log"]:
+            append_log(settings["log"], report)
+        if settings["textfile"]:
+            write_textfile(settings["textfile"], format_metrics(report))
+    except _Exit as done:
+        (sys.stdout if done.code == EXIT_OK else sys.stderr).write(str(done) + "\n")
+        return done.code
+    except ReaperError as exc:
+        sys.stderr.write("zombie-reaper: error: %s\n" % exc)
+        if exc.exit_code == EXIT_USAGE:
+            sys.stderr.write("(zombie-reaper --help lists the options)\n")
+        _record_error(settings, exc)
+        return exc.exit_code
+    finally:
+        if lock is not None:
+            lock.close()
+    if command.json:
+        sys.stdout.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    else:
+        sys.stdout.write(format_summary(report) + "\n")
+    return exit_code_for(report)

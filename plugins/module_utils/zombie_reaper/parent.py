@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A process with zombie children: what classification and the rungs need to know of it."""
+
+import os
+
+from .attribution import empty_cgroup, parse_cgroup
+from .procfs import read_file, read_stat, read_status
+
+
+class Parent(object):
+    """A process with zombie children, as inspected for classification."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.starttime = None
+        self.ppid = None
+        self.comm = ""
+        self.cmdline = ""
+        self.exe = None
+        self.uid = None
+        self.flags = 0
+        self.nspid = []
+        self.sig_caught = 0
+        self.sig_ignored = 0
+        self.tracer = 0
+        self.pidns = None
+        self.cgroup = empty_cgroup()
+        self.pod = None
+        self.klass = None
+        self.reason = None
+        self.zombies = []
+
+    @property
+    def nested(self):
+        """In a PID namespace below the one whose /proc we read."""
+        return len(self.nspid) > 1
+
+    @property
+    def namespace_init(self):
+        return self.nested and self.nspid[-1] == 1
+
+    @property
+    def names(self):
+        names = {self.comm}
+        argv0 = self.cmdline.split(" ", 1)[0] if self.cmdline else ""
+        if argv0:
+            names.add(os.path.basename(argv0))
+        if self.exe:
+            names.add(os.path.basename(self.exe))
+        names.discard("")
+        return names
+
+    @property
+    def in_container(self):
+        return self.nested or bool(self.cgroup.get("id")) or bool(self.cgroup.get("pod_uid"))
+
+    @property
+    def container_key(self):
+        """Stable key of the container (or PID namespace) the parent belongs to."""
+        if self.cgroup.get("id"):
+            return "container:" + self.cgroup["id"]
+        if self.pidns:
+            return "pidns:" + self.pidns
+        return "pid:%d:%s" % (self.pid, self.starttime)
+
+    def container_dict(self):
+        if not self.in_container:
+            return None
+        data = {"runtime": self.cgroup.get("runtime"), "id": self.cgroup.get("id"),
+                "pod_uid": self.cgroup.get("pod_uid"), "pod_namespace": None, "pod_name": None,
+                "pid_namespace": self.pidns, "pid_in_container": self.nspid[-1] if self.nested else None}
+        if self.pod:
+            data["pod_namespace"], data["pod_name"] = self.pod
+        return data
+
+
+def inspect_parent(proc_root, pid):
+    """Read what classification needs; None when the parent is gone."""
+    stat = read_stat(proc_root, pid)
+    if stat is None:
+        return None
+    parent = Parent(pid)
+    parent.starttime = stat["starttime"]
+    parent.ppid = stat["ppid"]
+    parent.comm = stat["comm"]
+    parent.flags = stat["flags"]
+    base = "%s/%d" % (proc_root, pid)
+    info = read_status(proc_root, pid)
+    if info:
+        parent.uid = (info.get("Uid") or [None])[0]
+        parent.nspid = info.get("NSpid") or [pid]
+        parent.sig_caught = info.get("SigCgt", 0)
+        parent.sig_ignored = info.get("SigIgn", 0)
+        parent.tracer = info.get("TracerPid", 0)
+    else:
+        parent.nspid = [pid]
+    cmdline = read_file(base + "/cmdline")
+    if cmdline:
+        parent.cmdline = cmdline.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace")
+    try:
+        parent.exe = os.readlink(base + "/exe")
+    except OSError:
+        parent.exe = None
+    try:
+        link = os.readlink(base + "/ns/pid")
+        parent.pidns = link[link.find("[") + 1:link.rfind("]")] or None
+    except OSError:
+        parent.pidns = None
+    cgroup = read_file(base + "/cgroup")
+    if cgroup:
+        parent.cgroup = parse_cgroup(cgroup.decode("utf-8", "replace"))
+    return parent

@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, fleetops
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One round of REAP on one thread: seize, stop, inject a wait4 per zombie, restore, detach.
+
+At most REAP_ROUND_SECONDS of stop; then the parent runs again. The injected calls run one of two ways
+(see single_step.py and syscall_stops.py):
+- single steps (x86_64, the fast path): one stop per zombie. The kernel reports the step with a forced
+  SIGTRAP, which resets a blocked or ignored SIGTRAP to its default, so this path is used only when the
+  parent neither blocks nor ignores SIGTRAP;
+- syscall stops (aarch64 always, x86_64 when SIGTRAP is blocked or ignored): the entry and exit of each
+  injected wait4, no signal involved, the parent's signals held meanwhile."""
+
+import errno
+import os
+import time
+from collections import deque
+
+from ..procfs import read_stat, zombie_still_there
+from .arch import current
+from .memory import find_syscall_insn, in_rseq_critical_section
+from .ptrace import JOB_CONTROL_STOPS, PTRACE_EVENT_STOP, WAIT_ALL_THREADS, overwrite, read_memory
+from .refusal import ReapRefused, RseqBusy
+from .single_step import by_single_step
+from .syscall_stops import by_syscall_stops
+from .tracee import ABANDONED, Tracee
+
+REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one round; then it runs again
+REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
+REAP_PIN_THRESHOLD = 32  # above this many zombies, tracer and tracee share one CPU (fewer cross-CPU wake-ups)
+
+
+class Round(object):
+    """One attach-inject-detach cycle on one thread of ``parent``."""
+
+    def __init__(self, proc_root, parent, tid, targets, seccomp):
+        self.proc_root = proc_root
+        self.parent = parent
+        self.targets = targets  # [(zombie, pid in the parent's namespace)]
+        self.seccomp = seccomp
+        self.tracee = Tracee(proc_root, parent.pid, tid, current())
+        self.reaped = []
+        self.stopped_seconds = 0.0
+        self.stopped_at = None  # when the parent reached the interrupt stop (the round's budget runs from here)
+        self.attempted = 0  # wait4 calls begun this round
+
+    @property
+    def pass_on_signal(self):
+        return self.tracee.pass_on_signal
+
+    def run(self):
+        """Returns None (done or retry later) or raises ReapRefused (or RseqBusy)."""
+        tracee = self.tracee
+        tracee.seize(self.seccomp)
+        stop = None
+        try:
+            status = tracee.interrupt(REAP_STOP_TIMEOUT)
+            if status is None:
+                ABANDONED.append(tracee.tid)
+                raise ReapRefused("the parent did not stop within %d ms (uninterruptible sleep or vfork)"
+                                  % (REAP_STOP_TIMEOUT * 1000))
+            if not os.WIFSTOPPED(status):
+                raise ReapRefused("the parent exited while being attached")
+            stop = self.stopped_at = time.monotonic()
+            signum, event = os.WSTOPSIG(status), status >> 16
+            if event == PTRACE_EVENT_STOP and signum in JOB_CONTROL_STOPS:
+                raise ReapRefused("the parent is stopped by job control")
+            if event != PTRACE_EVENT_STOP:
+                tracee.pass_on_signal = signum  # a signal was on its way in: deliver it and retry later
+                return
+            self._inject()
+        finally:
+            if stop is not None:
+                self.stopped_seconds = time.monotonic() - stop
+            tracee.release_signals()
+            tracee.detach()
+
+    def _inject(self):
+        tracee, arch = self.tracee, self.tracee.arch
+        saved = tracee.get_regs()
+        read = read_stat(self.proc_root, self.parent.pid)
+        if read is None or read["starttime"] != self.parent.starttime:
+            raise ReapRefused("the parent's pid now belongs to another process")
+        on_syscall_insn = arch.reenters_own_call and arch.on_syscall_insn(read_memory(tracee.tid, arch.pc(saved), 4))
+        if not arch.after_syscall(saved) and not on_syscall_insn:  # maybe in user space, in an rseq critical section
+            inside = in_rseq_critical_section(tracee.tid, arch.pc(saved))
+            if inside is None:
+                raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
+                                  "whether it sits in an rseq critical section")
+            if inside:
+                raise RseqBusy()
+        gadget = arch.pc(saved) if on_syscall_insn else find_syscall_insn(self.proc_root, tracee.tid, arch, saved)
+        if gadget is None:
+            raise ReapRefused("no system call instruction found in the parent's executable memory")
+        targets = deque(self.targets)
+        pinned = _pin_to_one_cpu(tracee.tid) if len(targets) > REAP_PIN_THRESHOLD else None
+        try:
+            if arch.single_step and not tracee.sigtrap_held():
+                by_single_step(self, saved, gadget, targets)
+            else:
+                by_syscall_stops(self, saved, gadget, targets, on_syscall_insn)
+        finally:
+            _unpin(tracee.tid, pinned)
+
+    def over(self, pending):
+        """Nothing left, or the round's time is up (after at least one wait4, so every round makes progress)."""
+        return not pending or (self.attempted and time.monotonic() - self.stopped_at > REAP_ROUND_SECONDS)
+
+    def next_target(self, pending):
+        """The next zombie that is still this parent's defunct child (checked while the parent is stopped,
+        just before its wait4), or None."""
+        while pending:
+            zombie, nspid = pending.popleft()
+            if zombie_still_there(self.proc_root, zombie) == self.parent.pid:
+                self.attempted += 1
+                return zombie, nspid
+        return None
+
+    def load_next_call(self, pending, work, saved, gadget):
+        """Put the next target's wait4 at the gadget into the parent's registers (the saved ones otherwise);
+        returns (zombie, nspid), or None when no target is left."""
+        target = self.next_target(pending)
+        if target is not None:
+            arch = self.tracee.arch
+            overwrite(work, saved)
+            arch.set_call(work, gadget, arch.nr_wait4, self.wait4_args(target[1]))
+            self.tracee.set_regs(work)
+        return target
+
+    @staticmethod
+    def wait4_args(nspid):
+        """wait4(<zombie>, NULL, WNOHANG|__WALL, NULL): by its pid, never -1 (a child that exits meanwhile
+        stays the parent's to collect)."""
+        return (nspid, 0, os.WNOHANG | WAIT_ALL_THREADS, 0)
+
+    def record(self, zombie, nspid, result):
+        if result == nspid:
+            self.reaped.append(zombie)
+        elif result not in (0, -errno.ECHILD):
+            raise ReapRefused("wait4 in the parent failed: %s" % os.strerror(-result))
+
+
+
+def _pin_to_one_cpu(tid):
+    """Run tracer and tracee on one CPU; returns what to restore, or None when not possible."""
+    try:
+        theirs = os.sched_getaffinity(tid)
+        ours = os.sched_getaffinity(0)
+        common = sorted(theirs & ours)
+        if not common:
+            return None
+        os.sched_setaffinity(0, {common[0]})
+        try:
+            os.sched_setaffinity(tid, {common[0]})
+        except OSError:
+            os.sched_setaffinity(0, ours)
+            return None
+        return theirs, ours
+    except OSError:
+        return None
+
+
+def _unpin(tid, saved):
+    if saved:
+        theirs, ours = saved
+        try:
+            os.sched_setaffinity(tid, theirs)
+        except OSError:
+            pass
+        os.sched_setaffinity(0, ours)
