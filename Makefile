@@ -33,7 +33,7 @@ molecule: images
 	$(BIN)/molecule test --all
 
 test-python:
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/integration
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/live
 
 # The REAP rung's real-process tests again on a real aarch64 kernel (qemu-system-aarch64, emulated).
 test-aarch64:

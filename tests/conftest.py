@@ -17,6 +17,22 @@ HELPERS = ROOT / "tests" / "helpers"
 MODULE_UTILS = ROOT / "plugins" / "module_utils"
 PACKAGE = MODULE_UTILS / "zombie_reaper"
 # The node command as the role's wrapper runs it: the package imported from its directory, no site-packages.
+# Waits for what must happen (hang guards) stretch by this factor, and large process counts shrink by it, where
+# everything runs slower than on a quiet machine: the emulated aarch64 guest sets it (tests/aarch64/run.sh).
+# No test measures speed against it; a timing under test is compared with something measured in the same run.
+SLOWDOWN = float(os.environ.get("FLEETOPS_TEST_SLOWDOWN", "1"))
+
+
+def patience(seconds):
+    """``seconds`` of waiting for something that must happen, stretched by SLOWDOWN."""
+    return seconds * SLOWDOWN
+
+
+def many(count, minimum=500):
+    """A large process count, shrunk by SLOWDOWN (never below ``minimum``)."""
+    return max(int(count / SLOWDOWN), minimum)
+
+
 NODE_COMMAND = [sys.executable, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); "
                 "from zombie_reaper.cli import main; raise SystemExit(main())" % str(MODULE_UTILS)]
 
@@ -49,7 +65,7 @@ def alive(pid, starttime=None):
 
 
 def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while time.monotonic() < deadline:
         if predicate():
             return True
@@ -89,7 +105,7 @@ def spawn():
         command = [sys.executable, str(HELPERS / "sandbox.py")] + command
         popen = subprocess.Popen(command, stdout=subprocess.PIPE, start_new_session=True)
         started.append(popen)
-        ready, _unused, _ignored = select.select([popen.stdout], [], [], 20)
+        ready, _unused, _ignored = select.select([popen.stdout], [], [], patience(20))
         assert ready, "zombie_parent.py did not become ready"
         words = popen.stdout.readline().decode().split()
         assert words and words[0] == "ready", words

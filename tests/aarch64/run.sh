@@ -77,6 +77,8 @@ stage() {
 #!/bin/sh
 # PID 1 of the guest: run the tests, print the verdict, power off.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PYTHONPATH=/opt/pytest PYTHONDONTWRITEBYTECODE=1
+# Emulated: hang guards 10x longer, large zombie counts 10x smaller (tests/conftest.py).
+export FLEETOPS_TEST_SLOWDOWN=10
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -3,11 +3,12 @@
 import json
 import os
 import subprocess
+import sys
 import time
 
 import pytest
 
-from conftest import NODE_COMMAND, alive, parent_entry, policy, wait_until
+from conftest import MODULE_UTILS, NODE_COMMAND, alive, parent_entry, policy, wait_until
 from zombie_reaper import engine
 from zombie_reaper.parent import inspect_parent
 from zombie_reaper import pidfd
@@ -239,6 +240,36 @@ def test_psutil_backend_runs_the_whole_pipeline(spawn):
 def node_command(*args, **kwargs):
     return subprocess.run(NODE_COMMAND + [str(a) for a in args],
                           capture_output=True, text=True, timeout=60, check=False, **kwargs)
+
+
+# The node command, reporting on stderr which of the costly modules it loaded.
+LOADS_PROBE = ("import sys; sys.path.insert(0, %r); from zombie_reaper.cli import main; code = main(); "
+               "sys.stderr.write('loaded: %%s\\n' %% ' '.join(m for m in ('ctypes', 'argparse', 'configparser') "
+               "if m in sys.modules)); raise SystemExit(code)")
+
+
+@pytest.mark.parametrize("args, outcome, loaded", [
+    (["--info"], "eligible", ""),
+    (["--ladder", "SIGKILL:3"], "parent_exited", ""),
+    (["--reap", "--reap-min-age-seconds", "0"], "reaped", "ctypes"),
+], ids=["info", "signals-only", "reap"])
+def test_only_a_reap_loads_ctypes(spawn, args, outcome, loaded):
+    tenant = spawn("--zombies", 2, namespace=True)
+    command = [sys.executable, "-I", "-S", "-c", LOADS_PROBE % str(MODULE_UTILS), "--json", "--limit-subtree",
+               str(tenant.sandbox_pid), "--confirm-seconds", "0"] + args
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    entry = parent_entry(json.loads(result.stdout), tenant.pid)
+    assert entry["outcome"] == outcome
+    if args == ["--info"]:
+        assert entry["reap_refusal"] == ""  # the REAP pre-check ran, without ctypes
+    assert result.stderr.splitlines()[-1] == "loaded: " + loaded
+
+
+def test_node_command_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "zombie_reaper", "--version"], cwd=MODULE_UTILS,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("zombie-reaper 1."), result
 
 
 def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):

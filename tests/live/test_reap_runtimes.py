@@ -58,7 +58,7 @@ def test_runtime_container_init_keeps_running_across_reap(runtime, tmp_path):
         assert read_ticks(popen.stdout, 1.0), "the runtime does not tick"
 
         report = engine.run(policy(limit_subtree=popen.pid, reap=True, reap_min_age_seconds=0,
-                                          ladder="REAP:2"))
+                            ladder="REAP:2"))
         entry = parent_entry(report, init)
         assert entry["class"] == "container_init"
         assert entry["outcome"] == "reaped" and entry["zombies_reaped_in_place"] == 3, entry

@@ -1,4 +1,4 @@
-"""A node without systemd: cron runs the reaper behind flock and clears the leaky tenant."""
+"""A node without systemd: cron runs the reaper (behind its own lock) and clears the leaky tenant."""
 
 import sys
 from pathlib import Path
@@ -7,11 +7,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "resources"))
 import node  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def test_cron_file_runs_the_reaper_every_minute_behind_flock(host):
+def test_cron_file_runs_the_reaper_every_minute(host):
     cron = host.file("/etc/cron.d/zombie-reaper")
     assert cron.exists and cron.mode == 0o644
     lines = [entry for entry in cron.content_string.splitlines() if entry.startswith("*/1 * * * * root ")]
-    assert len(lines) == 1 and "flock -n " in lines[0] and "/usr/local/bin/zombie-reaper" in lines[0], lines
+    assert len(lines) == 1 and lines[0].endswith("/usr/local/bin/zombie-reaper >/dev/null 2>&1"), lines
     assert not host.file("/etc/systemd/system/zombie-reaper.timer").exists
 
 
@@ -21,7 +21,7 @@ def test_a_run_from_cron_clears_the_leaky_tenant(host):
                 if parent["cmdline"].endswith(" leaky-tenant")]
 
     # cron fires at each full minute (the first run may already be over): allow two.
-    entries = node.wait_until(tenant_entries, timeout=150, interval=2)
+    entries = node.wait_until(tenant_entries, timeout=300, interval=2)  # a hang guard: cron + random sleep + a slow node
     assert entries, "no run from cron acted on the tenant"
     entry = entries[-1]
     assert entry["class"] == "container_init" and entry["zombie_names"].get("sshd", 0) >= 1

@@ -14,6 +14,9 @@ def test_timer_is_enabled_with_its_randomized_delay(host):
     timer = host.service("zombie-reaper.timer")
     assert timer.is_enabled and timer.is_running
     assert "RandomizedDelaySec=60" in host.file("/etc/systemd/system/zombie-reaper.timer").content_string
+    # held by the scenario (prepare) so that no timer run races the verifier's own run
+    assert "hold-for-verify.conf" in host.check_output("systemctl cat zombie-reaper.timer")
+    assert node.reports(host) == [], "a timer run acted before the verifier"
 
 
 def test_service_reaps_the_leaky_tenant_in_place_and_signals_the_refused_one(host):

@@ -11,7 +11,8 @@ CONFIG_SECTION = "reaper"
 
 def read_config(path):
     """Options from an INI file with a [reaper] section; unknown keys are an error."""
-    import configparser  # pylint: disable=import-outside-toplevel  (only runs that have a config pay for it)
+    # Imported here: only runs that have a config file pay for it.
+    import configparser  # pylint: disable=import-outside-toplevel
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, "r") as handle:

@@ -140,7 +140,6 @@ class Round(object):
             raise ReapRefused("wait4 in the parent failed: %s" % os.strerror(-result))
 
 
-
 def _pin_to_one_cpu(tid):
     """Run tracer and tracee on one CPU; returns what to restore, or None when not possible."""
     try:
