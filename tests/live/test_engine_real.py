@@ -329,6 +329,19 @@ def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
     (["--backend", "ps"], "backend must be one of procfs|psutil"),
     (["--ladder", "SIGCHLD:1,REAP:2"], "REAP must be the first rung"),
     (["--reap-min-age-seconds", "old"], "reap_min_age_seconds must be a number"),
+    # options that used to mean something else silently (issue: fail closed)
+    (["--protect", "contianer:abcd"], "unknown kind 'contianer'"),
+    (["--protect", "svc:*"], "unknown kind 'svc'"),
+    (["--protect", "pod:"], "empty after its kind"),
+    (["--ladder", ""], "ladder is empty"),
+    (["--ladder", " , "], "ladder is empty"),
+    (["--limit-container", "abc"], "at least 4 characters"),
+    (["--ladder", "SIGCHLD:1e12"], "at most 600 seconds"),
+    (["--confirm-seconds", "1e18"], "confirm_seconds must be at most 600"),
+    (["--confirm-seconds", "1e9"], "confirm_seconds must be at most 600"),
+    (["--reap", "--reap-min-age-seconds", "3600"], "without state_file the confirming scan waits"),
+    (["--container-init-cooldown", "1e12"], "at most 2.592e+06 seconds"),
+    (["--dry"], "unknown argument '--dry'"),
 ])
 def test_node_command_rejects_bad_values(args, message):
     result = node_command("--dry-run", *args)
@@ -345,6 +358,26 @@ def test_node_command_rejects_a_malformed_config(tmp_path):
     bad.write_text("no section here\n")
     result = node_command("--config", bad, "--dry-run")
     assert result.returncode == 2 and "malformed config file" in result.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"[reaper]\nladder =\n", "ladder is empty"),
+    (b"\x7fELF\x02\x01\x01\x00\xff\xfe\x00", "not UTF-8 text"),
+])
+def test_node_command_refuses_a_config_that_cannot_be_understood(tmp_path, content, message):
+    bad = tmp_path / "bad.conf"
+    bad.write_bytes(content)
+    result = node_command("--config", bad, "--dry-run")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_name_glob_with_a_colon_protects_when_spelled_as_one(spawn):
+    tenant = spawn("--zombies", 2, "--name", "svc:worker")
+    options = dict(limit_subtree=tenant.pid, scope="all", ladder="SIGCHLD:0.2,SIGTERM:0.2")
+    entry = parent_entry(engine.run(policy(protect=["name:svc:*"], **options)), tenant.pid)
+    assert entry["outcome"] == "protected" and entry["signals"] == [], entry
+    assert tenant.alive() and len(tenant.zombies()) == 2
 
 
 def test_node_command_reads_its_config(spawn, tmp_path):

@@ -76,7 +76,8 @@ def classify(parent, reaper_pids, user_patterns):
         runtime = matches_any(parent.names, RUNTIME_PATTERNS)
         if runtime or parent.cgroup.get("runtime_side"):
             return _set_class(parent, CLASS_RUNTIME, "container runtime (%s)" % (runtime or "runtime cgroup"))
-        name_patterns = [p for p in user_patterns if ":" not in p]
+        name_patterns = [p[len("name:"):] if p.startswith("name:") else p for p in user_patterns
+                         if ":" not in p or p.startswith("name:")]
         pattern = matches_any(parent.names, name_patterns)
         if pattern:
             return _set_class(parent, CLASS_PROTECTED, "protect pattern %r" % pattern)

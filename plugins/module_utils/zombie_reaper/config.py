@@ -15,12 +15,14 @@ def read_config(path):
     import configparser  # pylint: disable=import-outside-toplevel
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        with open(path, "r") as handle:
+        with open(path, "r", encoding="utf-8") as handle:
             parser.read_file(handle)
     except OSError as exc:
         raise ConfigError("cannot read config file %s: %s" % (path, exc.strerror or exc)) from None
     except configparser.Error as exc:
         raise ConfigError("malformed config file %s: %s" % (path, str(exc).splitlines()[0])) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config file %s is not UTF-8 text (%s)" % (path, exc.reason)) from None
     if not parser.has_section(CONFIG_SECTION):
         raise ConfigError("config file %s has no [%s] section" % (path, CONFIG_SECTION))
     extra = [s for s in parser.sections() if s != CONFIG_SECTION]

@@ -9,6 +9,8 @@ from .errors import ConfigError
 from .procfs import signal_bit
 from .values import parse_seconds
 
+# The longest a rung may wait (and the confirming scan may take): runs hold the lock meanwhile.
+MAX_WAIT_SECONDS = 600
 DEFAULT_LADDER = "SIGCHLD:15,SIGTERM:15,SIGKILL:5"
 # The in-place rung: the parent is made to wait4() its own zombies (see reap/in_place.py).
 REAP = "REAP"
@@ -80,8 +82,8 @@ class Rung(object):
 
 
 def parse_ladder(value):
-    """Parse 'SIGCHLD:15,SIGTERM:15,SIGKILL:5' or a list of {signal, wait} dicts."""
-    if value is None or value == "":
+    """Parse 'SIGCHLD:15,SIGTERM:15,SIGKILL:5' or a list of {signal, wait} dicts (None: the default)."""
+    if value is None:
         value = DEFAULT_LADDER
     items = []
     if isinstance(value, str):
@@ -102,13 +104,14 @@ def parse_ladder(value):
     else:
         raise ConfigError("ladder must be a list or 'SIGNAL:SECONDS,...', got %r" % (value,))
     if not items:
-        raise ConfigError("ladder must have at least one rung")
+        raise ConfigError("ladder is empty; a run that signals nothing is a dry run (--dry-run, check mode), "
+                          "and one that only reaps in place has the ladder REAP:2")
     rungs = []
     for name, wait in items:
         action, signum = parse_signal(name)
         if action == REAP and rungs:
             raise ConfigError("REAP must be the first rung of the ladder (it is the one that restarts nothing)")
-        rungs.append(Rung(action, signum, parse_seconds(wait, "wait of ladder rung %s" % action)))
+        rungs.append(Rung(action, signum, parse_seconds(wait, "wait of ladder rung %s" % action, MAX_WAIT_SECONDS)))
     return rungs
 
 

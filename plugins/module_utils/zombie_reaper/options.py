@@ -5,8 +5,11 @@
 its config-file keys and the README's options table are all derived from OPTIONS."""
 
 from .errors import ConfigError
-from .ladder import DEFAULT_LADDER, REAP, REAP_DEFAULT_WAIT, Rung, parse_ladder
-from .values import parse_bool, parse_choice, parse_count, parse_patterns, parse_seconds, parse_text
+from .ladder import DEFAULT_LADDER, MAX_WAIT_SECONDS, REAP, REAP_DEFAULT_WAIT, Rung, parse_ladder
+from .values import (parse_bool, parse_choice, parse_container_limit, parse_count, parse_patterns, parse_seconds,
+                     parse_text)
+
+MAX_AGE_SECONDS = 30 * 86400  # ages and the cooldown: 30 days at most
 
 BACKENDS = ("procfs", "psutil")
 SCOPES = ("containers", "all")
@@ -15,13 +18,14 @@ SCOPES = ("containers", "all")
 class Option(object):
     """One option of the policy (or, with ``command_only``, of the node command's run)."""
 
-    def __init__(self, name, kind, default, meaning, minimum=0, choices=None, acting=False,
+    def __init__(self, name, kind, default, meaning, minimum=0, maximum=None, choices=None, acting=False,
                  info_default=None, command_only=False, hidden=False, flag=None):
         self.name = name
         self.kind = kind  # count, seconds, bool, choice, patterns, path, text, pid, ladder
         self.default = default
         self.meaning = meaning  # one line: --help, the README table
         self.minimum = minimum
+        self.maximum = maximum  # seconds: the documented bound
         self.choices = choices
         self.acting = acting  # only zombie_reap (and the node command): nothing zombie_info needs
         self.info_default = info_default  # zombie_info's own default, when it differs
@@ -37,7 +41,9 @@ class Option(object):
         if kind == "pid":
             return None if value is None else parse_count(value, name, minimum=1)
         if kind == "seconds":
-            return parse_seconds(value, name)
+            return parse_seconds(value, name, self.maximum)
+        if kind == "container":
+            return parse_container_limit(value, name)
         if kind == "bool":
             return parse_bool(value, name)
         if kind == "choice":
@@ -51,7 +57,7 @@ class Option(object):
     def argument_spec(self, acting):
         """This option's entry in a module's argument spec."""
         types = {"count": "int", "pid": "int", "seconds": "float", "bool": "bool", "choice": "str",
-                 "patterns": "list", "path": "path", "text": "str"}
+                 "patterns": "list", "path": "path", "text": "str", "container": "str"}
         if self.kind == "ladder":
             return {"type": "list", "elements": "dict", "options": {
                 "signal": {"type": "str", "required": True},
@@ -70,18 +76,20 @@ class Option(object):
 
 OPTIONS = (
     Option("min_zombies", "count", 1, "act only on parents with at least this many confirmed zombies", minimum=1),
-    Option("confirm_seconds", "seconds", 2.0, "delay between the first scan and the confirming one; `0` skips it",
-           info_default=0.0),
+    Option("confirm_seconds", "seconds", 2.0, "delay between the first scan and the confirming one; `0` skips it "
+           "(at most 600)", info_default=0.0, maximum=MAX_WAIT_SECONDS),
     Option("min_age_seconds", "seconds", 0.0,
-           "with `state_file`: the oldest zombie must have been first seen this long ago"),
+           "with `state_file`: the oldest zombie must have been first seen this long ago", maximum=MAX_AGE_SECONDS),
     Option("ladder", "ladder", DEFAULT_LADDER,
-           "rungs in order; module: list of `{signal: SIGTERM, wait: 15}`", acting=True),
+           "rungs in order, each waiting at most 600 s; never empty; module: list of `{signal: SIGTERM, wait: 15}`",
+           acting=True),
     Option("container_init_cooldown", "seconds", 3600.0,
            "seconds before the same container init may be escalated past SIGCHLD again (persists with "
-           "`state_file`)", acting=True),
+           "`state_file`)", acting=True, maximum=MAX_AGE_SECONDS),
     Option("protect", "patterns", [],
-           "globs on names (host PID namespace only), or `container:ID_PREFIX`, `pod:NS/NAME_GLOB`, "
-           "`cgroup:PATH_GLOB` (anywhere); only ever adds protection"),
+           "globs on names (host PID namespace only; `name:GLOB` for a glob holding `:`), or `container:ID_PREFIX`, "
+           "`pod:NS/NAME_GLOB`, `cgroup:PATH_GLOB` (anywhere); any other `KIND:` is an error; only ever adds "
+           "protection"),
     Option("state_file", "path", None, "JSON file for first-seen times and cooldowns; a corrupt one is reported "
            "and replaced"),
     Option("backend", "choice", "procfs", "`psutil` scans through psutil (must be installed on the node)",
@@ -92,14 +100,14 @@ OPTIONS = (
            acting=True),
     Option("limit_subtree", "pid", None, "only parents that are this PID or below it"),
     Option("limit_cgroup", "text", None, "only parents whose cgroup path matches this glob"),
-    Option("limit_container", "text", None, "only parents in this container: id prefix (4+ chars), pod UID or "
-           "`NS/NAME`"),
+    Option("limit_container", "container", None, "only parents in this container: id prefix (4+ chars), pod UID "
+           "or `NS/NAME`"),
     Option("reap", "bool", False,
            "put the `REAP` rung first (`REAP:2`): each parent reaps its own zombies, no signal; the signal rungs "
            "run only where it is refused. Role: `zombie_reaper_reap`", acting=True),
     Option("reap_min_age_seconds", "seconds", 5.0,
            "REAP only zombies first seen this long ago (with `state_file`; without one the confirming scan waits "
-           "this long)", acting=True),
+           "this long, so at most 600)", acting=True, maximum=MAX_AGE_SECONDS),
     Option("proc_root", "text", "/proc", "the procfs to read", hidden=True, flag="--proc"),
     Option("pods_log_dir", "text", "/var/log/pods", "kubelet's pod log directory (pod names)", hidden=True),
     Option("dry_run", "bool", False, "decide everything, signal nothing", command_only=True),
@@ -146,6 +154,9 @@ class Policy(object):
         if values.pop("reap") and ladder[0].action != REAP:
             ladder.insert(0, Rung(REAP, None, REAP_DEFAULT_WAIT))
         values["proc_root"] = values["proc_root"].rstrip("/") or "/"
+        if ladder[0].action == REAP and not values["state_file"] and values["reap_min_age_seconds"] > MAX_WAIT_SECONDS:
+            raise ConfigError("without state_file the confirming scan waits reap_min_age_seconds, so it must be at "
+                              "most %d seconds, got %g" % (MAX_WAIT_SECONDS, values["reap_min_age_seconds"]))
         return cls(**values)
 
     @property

@@ -20,8 +20,8 @@ def parse_bool(value, option):
     raise ConfigError("%s must be true or false, got %r" % (option, value))
 
 
-def parse_seconds(value, option):
-    """A non-negative, finite number of seconds."""
+def parse_seconds(value, option, maximum=None):
+    """A non-negative, finite number of seconds, at most ``maximum`` when given."""
     if isinstance(value, bool):
         raise ConfigError("%s must be a number of seconds, got %r" % (option, value))
     try:
@@ -30,6 +30,8 @@ def parse_seconds(value, option):
         raise ConfigError("%s must be a number of seconds, got %r" % (option, value)) from None
     if not math.isfinite(number) or number < 0:
         raise ConfigError("%s must be zero or more seconds, got %r" % (option, value))
+    if maximum is not None and number > maximum:
+        raise ConfigError("%s must be at most %g seconds, got %r" % (option, maximum, value))
     return number
 
 
@@ -52,13 +54,34 @@ def parse_choice(value, option, choices):
     return value
 
 
+# Protect pattern kinds: a pattern with a ':' must name one, so that a typo is an error, never a pattern
+# that matches nothing. ``name:`` spells a name glob that itself holds a ':'.
+PROTECT_KINDS = ("name", "container", "pod", "cgroup")
+
+
 def parse_patterns(value, option):
     """A list of non-empty patterns, from a list or a comma-separated string."""
     if isinstance(value, str):
         value = [p.strip() for p in value.split(",") if p.strip()]
     if not isinstance(value, (list, tuple)) or not all(isinstance(p, str) and p for p in value):
         raise ConfigError("%s must be a list of non-empty patterns, got %r" % (option, value))
+    for pattern in value:
+        kind, sep, rest = pattern.partition(":")
+        if sep and kind not in PROTECT_KINDS:
+            raise ConfigError("%s pattern %r has an unknown kind %r (kinds: %s; a name glob holding ':' is "
+                              "written name:GLOB)" % (option, pattern, kind, ", ".join(k + ":" for k in PROTECT_KINDS)))
+        if sep and not rest:
+            raise ConfigError("%s pattern %r is empty after its kind" % (option, pattern))
     return list(value)
+
+
+def parse_container_limit(value, option):
+    """An id prefix of 4+ characters, a pod UID, or NS/NAME; None when unset."""
+    text = parse_text(value, option)
+    if text is not None and "/" not in text and len(text) < 4:
+        raise ConfigError("%s must be an id prefix of at least 4 characters, a pod UID or NS/NAME, got %r"
+                          % (option, text))
+    return text
 
 
 def parse_text(value, option):
