@@ -320,7 +320,7 @@ policy:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.engine import MODE_ACT, run
-from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.errors import ReaperError
+from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.errors import NotRecorded, ReaperError
 from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reaper.options import (
     module_argument_spec,
     policy_from_module_params,
@@ -329,13 +329,19 @@ from ansible_collections.fleetops.zombie_reaper.plugins.module_utils.zombie_reap
 
 def main():
     module = AnsibleModule(argument_spec=module_argument_spec(acting=True), supports_check_mode=True)
+    failed = None
     try:
         report = run(policy_from_module_params(module.params), mode=MODE_ACT, dry_run=module.check_mode)
+    except NotRecorded as exc:
+        failed, report = str(exc), exc.report  # it acted: say what it did, and that the state was not saved
     except ReaperError as exc:
         module.fail_json(msg=str(exc))
     for warning in report.pop("warnings"):
         module.warn(warning)
-    module.exit_json(changed=report["signals_sent"] > 0 or report["zombies_reaped_in_place"] > 0, **report)
+    changed = report["signals_sent"] > 0 or report["zombies_reaped_in_place"] > 0
+    if failed:
+        module.fail_json(msg=failed, changed=changed, **report)
+    module.exit_json(changed=changed, **report)
 
 
 if __name__ == "__main__":

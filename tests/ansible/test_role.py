@@ -109,8 +109,9 @@ def test_cron_flavour_takes_one_lock_and_a_valid_logrotate(tmp_path):
     cron = (prefix / "etc/cron.d/zombie-reaper").read_text()
     line = [x for x in cron.splitlines() if x.startswith("*/2 ")]
     assert line and line[0].endswith("; /usr/local/bin/zombie-reaper >/dev/null 2>&1") and "flock" not in line[0]
-    # one lock: the command's own, from its config (a held lock: exit 3)
-    assert "lock = /var/lib/zombie-reaper/reaper.lock" in (prefix / "etc/zombie-reaper/reaper.conf").read_text()
+    # one lock: the state file's own, which every acting run holds (a held lock: exit 3)
+    config = (prefix / "etc/zombie-reaper/reaper.conf").read_text()
+    assert "state_file = /var/lib/zombie-reaper/state.json" in config and "\nlock =" not in config
     assert r"RANDOM \% 61" in line[0]
     assert not (prefix / "etc/systemd/system/zombie-reaper.timer").exists()
     if shutil.which("logrotate"):

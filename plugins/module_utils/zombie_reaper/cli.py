@@ -3,7 +3,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The node command ``zombie-reaper``: flags (from the options table), config file, lock, log, exit code."""
 
-import fcntl
 import json
 import os
 import sys
@@ -11,7 +10,9 @@ import time
 
 from .config import read_config
 from .engine import MODE_ACT, MODE_INFO, run
-from .errors import EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE, ConfigError, LockBusy, ReaperError
+from .errors import (EXIT_CODES_HELP, EXIT_NOT_RECORDED, EXIT_OK, EXIT_USAGE, ConfigError, LockBusy, NotRecorded,
+                     ReaperError)
+from .files import append_whole, check_appendable, check_directory, lock_exclusively
 from .metrics import format_metrics, write_textfile
 from .options import COMMAND_OPTIONS, OPTIONS, POLICY_OPTIONS, Policy
 from .report import exit_code_for, format_summary
@@ -109,42 +110,49 @@ def options_from_command(command):
     return policy_options, settings
 
 
-def acquire_lock(path):
-    try:
-        handle = open(path, "a")
-    except OSError as exc:
-        raise ReaperError("cannot open lock file %s: %s" % (path, exc.strerror or exc)) from None
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise LockBusy("another zombie-reaper run holds %s; this run did nothing" % path) from None
-    return handle
-
-
 def append_log(path, report):
-    """One JSON object per line, opened in append mode and closed each run (logrotate-safe)."""
+    """One JSON object per line, whole or absent, the file opened and closed each run (logrotate-safe)."""
     line = json.dumps(report, sort_keys=True, separators=(",", ":")) + "\n"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    except OSError as exc:
-        raise ReaperError("cannot open log file %s: %s" % (path, exc.strerror or exc)) from None
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+    append_whole(path, line.encode("utf-8"), "log file")
+
+
+def check_outputs(settings):
+    """Before anything is signalled: every output this run will write must be usable."""
+    if settings["log"]:
+        check_appendable(settings["log"], "log file")
+    if settings["textfile"]:
+        check_directory(os.path.dirname(os.path.abspath(settings["textfile"])), "metrics file")
+
+
+def record(settings, report):
+    """Write the log line and the metrics; returns what could not be written (after acting: reported)."""
+    failures = []
+    if settings["log"]:
+        try:
+            append_log(settings["log"], report)
+        except ReaperError as exc:
+            failures.append(str(exc))
+    if settings["textfile"]:
+        try:
+            write_textfile(settings["textfile"], format_metrics(report))
+        except ReaperError as exc:
+            failures.append(str(exc))
+    return failures
 
 
 def _record_error(settings, exc):
-    """A scheduled run has no terminal: put the error where the provider looks (log, metrics)."""
+    """A scheduled run has no terminal: put the error where the provider looks (log, metrics), except in the
+    output that is itself the error."""
     if isinstance(exc, LockBusy):
         return
+    failed = getattr(exc, "path", None)
+    log, textfile = settings.get("log"), settings.get("textfile")
     try:
-        if settings.get("log"):
-            append_log(settings["log"], {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                                         "host": os.uname().nodename, "error": str(exc), "exit_code": exc.exit_code})
-        if settings.get("textfile"):
-            write_textfile(settings["textfile"], format_metrics(None, ok=False))
+        if log and failed not in (log, os.path.dirname(os.path.abspath(log))):
+            append_log(log, {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": os.uname().nodename,
+                             "error": str(exc), "exit_code": exc.exit_code})
+        if textfile and failed not in (textfile, os.path.dirname(os.path.abspath(textfile))):
+            write_textfile(textfile, format_metrics(None, ok=False))
     except ReaperError as secondary:
         sys.stderr.write("zombie-reaper: error: %s\n" % secondary)
 
@@ -157,14 +165,16 @@ def main(argv=None):
         options, settings = options_from_command(command)
         policy = Policy.from_options(**options)
         if settings["lock"]:
-            lock = acquire_lock(settings["lock"])
+            lock = lock_exclusively(settings["lock"], "lock file")
+        check_outputs(settings)
         progress = None if command.json else (lambda message: sys.stderr.write(message + "\n"))
-        report = run(policy, mode=MODE_INFO if command.info else MODE_ACT, dry_run=settings["dry_run"],
-                     progress=progress)
-        if settings["log"]:
-            append_log(settings["log"], report)
-        if settings["textfile"]:
-            write_textfile(settings["textfile"], format_metrics(report))
+        failures = []
+        try:
+            report = run(policy, mode=MODE_INFO if command.info else MODE_ACT, dry_run=settings["dry_run"],
+                         progress=progress)
+        except NotRecorded as exc:
+            report, failures = exc.report, [str(exc)]
+        failures += record(settings, report)
     except _Exit as done:
         (sys.stdout if done.code == EXIT_OK else sys.stderr).write(str(done) + "\n")
         return done.code
@@ -181,4 +191,8 @@ def main(argv=None):
         sys.stdout.write(json.dumps(report, indent=2, sort_keys=True) + "\n")
     else:
         sys.stdout.write(format_summary(report) + "\n")
+    if failures:
+        for failure in failures:
+            sys.stderr.write("zombie-reaper: error: could not record this run: %s\n" % failure)
+        return EXIT_NOT_RECORDED
     return exit_code_for(report)

@@ -11,12 +11,12 @@ from .act import run_ladder
 from .attribution import pod_names
 from .case import Case
 from .classify import CLASS_HOST_PROCESS, NEVER_SIGNALLED, classify, reaper_lineage
-from .errors import ReaperError
+from .errors import NotRecorded, ReaperError
 from .parent import inspect_parent
 from .procfs import CAP_KILL, has_capability
 from .report import build_report
 from .scan import SCANNERS
-from .state import State
+from .state import State, lock_state
 
 MODE_INFO = "info"  # read only: report what is there and what a run would act on
 MODE_ACT = "act"  # act on eligible parents (nothing is sent with dry_run)
@@ -27,8 +27,19 @@ def run(policy, mode=MODE_ACT, dry_run=False, progress=None):
     if mode not in (MODE_INFO, MODE_ACT):
         raise ValueError("mode must be %r or %r" % (MODE_INFO, MODE_ACT))
     progress = progress or (lambda message: None)
+    acting = mode == MODE_ACT and not dry_run
     started = time.monotonic()
     now = time.time()
+    # An acting run holds the state file's lock from load to save: a run beside it never loses an entry.
+    state_lock = lock_state(policy.state_file) if acting else None
+    try:
+        return _run_locked(policy, mode, dry_run, progress, started, now)
+    finally:
+        if state_lock is not None:
+            state_lock.close()
+
+
+def _run_locked(policy, mode, dry_run, progress, started, now):
     state = State(policy.state_file)
     warnings = [state.warning] if state.warning else []
 
@@ -42,17 +53,26 @@ def run(policy, mode=MODE_ACT, dry_run=False, progress=None):
     live_keys = _age(cases, state, now)
     eligible = _eligible(candidates, policy)
 
+    unsaved = None
     if mode == MODE_INFO:
         _predict_reap(eligible, policy)
     else:
         eligible = _cap(eligible, policy)
         if not dry_run:
             _check_rights(eligible)
+            state.check_writable()
         run_ladder(eligible, policy, state, now, dry_run, progress)
         if not dry_run:
-            state.save(live_keys, now, policy.container_init_cooldown)
+            try:
+                state.save(live_keys, now, policy.container_init_cooldown)
+            except ReaperError as exc:
+                unsaved = str(exc)
 
-    return build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started)
+    report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started)
+    if unsaved:
+        report["warnings"].append("acted, but " + unsaved)
+        raise NotRecorded("acted, but " + unsaved, report)
+    return report
 
 
 def _inspect(scan, policy):

@@ -3,11 +3,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Prometheus text exposition of a run, written atomically for node_exporter's textfile collector."""
 
-import os
 import time
 from collections import Counter
 
-from .errors import ReaperError
+from .files import write_atomically
 
 METRICS_TOP_PARENTS = 10
 
@@ -78,12 +77,5 @@ def _top_parents(parents):
 
 
 def write_textfile(path, text):
-    """Write atomically (temp file + rename) so node_exporter never reads half a file."""
-    tmp = "%s.%d.tmp" % (path, os.getpid())
-    try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ReaperError("cannot write metrics file %s: %s" % (path, exc.strerror or exc)) from None
+    """Atomically (node_exporter never reads half a file), never through a planted link."""
+    write_atomically(path, text.encode("utf-8"), 0o644, "metrics file")

@@ -6,7 +6,7 @@
 import json
 import os
 
-from .errors import ReaperError
+from .files import check_directory, lock_exclusively, write_atomically
 
 STATE_VERSION = 1
 
@@ -43,15 +43,15 @@ class State(object):
             return
         self.first_seen = dict((k, v) for k, v in self.first_seen.items() if k in live_zombie_keys)
         self.escalated = dict((k, v) for k, v in self.escalated.items() if now - v < max(cooldown, 1))
-        directory = os.path.dirname(os.path.abspath(self.path))
-        tmp = "%s.%d.tmp" % (self.path, os.getpid())
-        try:
-            os.makedirs(directory, exist_ok=True)
-            with open(tmp, "w") as handle:
-                json.dump({"version": STATE_VERSION, "first_seen": self.first_seen,
-                           "escalated": self.escalated}, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            raise ReaperError("cannot write state file %s: %s" % (self.path, exc.strerror or exc)) from None
+        data = json.dumps({"version": STATE_VERSION, "first_seen": self.first_seen, "escalated": self.escalated})
+        write_atomically(self.path, data.encode("utf-8"), 0o600, "state file", durable=True)
+
+    def check_writable(self):
+        """Before acting: a cooldown that cannot be saved would let the next run escalate again."""
+        if self.path:
+            check_directory(os.path.dirname(os.path.abspath(self.path)), "state file")
+
+
+def lock_state(path):
+    """The state file's lock, held by an acting run from load to save (None without a state file)."""
+    return lock_exclusively(path + ".lock", "state file's lock") if path else None

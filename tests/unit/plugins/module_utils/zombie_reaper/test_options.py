@@ -12,9 +12,10 @@ from zombie_reaper.options import CONFIG_KEYS, MODULE_OPTIONS, OPTIONS, Policy, 
 
 ROOT = Path(__file__).resolve().parents[5]
 ROLE = ROOT / "roles" / "reaper"
-# Options the role sets itself (paths it manages) and options that make no sense fleet-wide (per-run limits).
-ROLE_MANAGED = {"state_file", "log", "lock", "textfile"}
-ROLE_NOT_EXPOSED = {"limit_subtree", "limit_cgroup", "limit_container"}
+# Options the role sets itself (paths it manages) and options it leaves out: per-run limits make no sense
+# fleet-wide, and the state file's own lock keeps its runs apart (no separate lock file).
+ROLE_MANAGED = {"state_file", "log", "textfile"}
+ROLE_NOT_EXPOSED = {"limit_subtree", "limit_cgroup", "limit_container", "lock"}
 
 
 def test_reap_is_one_switch_that_puts_the_rung_first():
