@@ -85,6 +85,7 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     assert "OnUnitActiveSec=5min" in timer and "RandomizedDelaySec=60" in timer
     service = (prefix / "etc/systemd/system/zombie-reaper.service").read_text()
     assert "ReadWritePaths=/var/log/zombie-reaper /var/lib/zombie-reaper /var/lib/node-exporter" in service
+    assert "SendSIGKILL=no" in service  # a stop never SIGKILLs the reaper mid-round
     # second run: nothing changes
     stats, _output = apply_role(prefix, tmp_path, **variables)
     assert stats["changed"] == 0

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import MODULE_UTILS, NODE_COMMAND, alive, parent_entry, policy, wait_until
+from conftest import HELPERS, MODULE_UTILS, NODE_COMMAND, alive, kill_groups, parent_entry, policy, wait_until
 from zombie_reaper import engine
 from zombie_reaper.parent import inspect_parent
 from zombie_reaper import pidfd
@@ -158,25 +158,6 @@ def test_zombies_adopted_by_a_non_reaping_subreaper_are_reported(spawn):
     assert entry["reparented_to"] == [outer.pid]
     assert sorted(outer.zombies()) == sorted(entry["zombie_pids"] + [outer.nested_pid])
     assert exit_code_for(report) == 1
-
-
-def test_container_init_cooldown_prevents_a_second_restart(spawn, tmp_path):
-    state_file = str(tmp_path / "state.json")
-    first = spawn("--zombies", 2, namespace=True)
-    report = engine.run(policy(limit_subtree=first.sandbox_pid, state_file=state_file))
-    assert parent_entry(report, first.pid)["outcome"] == "parent_exited"
-    state = json.load(open(state_file))
-    assert len(state["escalated"]) == 1
-    # Same key again (we rewrite the recorded key to the new tenant's): cooldown holds it.
-    second = spawn("--zombies", 2, namespace=True)
-    key = inspect_parent("/proc", second.pid).container_key
-    state["escalated"] = {key: time.time()}
-    json.dump(state, open(state_file, "w"))
-    report = engine.run(policy(limit_subtree=second.sandbox_pid, state_file=state_file))
-    entry = parent_entry(report, second.pid)
-    assert entry["outcome"] == "cooldown"
-    assert entry["signals"] == []
-    assert second.alive() and len(second.zombies()) == 2
 
 
 def test_min_age_needs_the_zombie_seen_in_an_earlier_run(spawn, tmp_path):
@@ -388,6 +369,46 @@ def test_node_command_reads_its_config(spawn, tmp_path):
     report = json.loads(result.stdout)
     assert report["mode"] == "dry_run" and report["policy"]["scope"] == "all"
     assert parent_entry(report, tenant.pid)["signals"] == [{"signal": "SIGKILL", "result": "would_send"}]
+
+
+def test_a_name_cannot_forge_lines_of_the_summary_or_the_journal(spawn):
+    tenant = spawn("--zombies", 2, "--name", "\nsignals sent:9")
+    result = node_command("--limit-subtree", tenant.pid, "--scope", "all", "--confirm-seconds", "0",
+                          "--ladder", "SIGKILL:2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    assert not [line for line in lines if line.startswith("signals sent:9")], lines
+    assert "\\nsignals sent:9" in result.stdout and "(\\nsignals sent:9)" in result.stderr
+
+
+# A parent holding zombies that starts the node command in a new PID namespace, with the host's /proc
+# (as a containerised reaper would see it): the command's own ancestor must stay untouched.
+ANCESTOR = """
+import json, os, subprocess, sys
+for _ in range(2):
+    if os.fork() == 0:
+        os._exit(0)
+command = ["unshare", "--pid", "--fork"] + json.loads(sys.argv[1]) + [
+    "--json", "--scope", "all", "--confirm-seconds", "0", "--ladder", "SIGKILL:1", "--limit-subtree", str(os.getpid())]
+done = subprocess.run(command, capture_output=True, text=True)
+print(json.dumps({"pid": os.getpid(), "rc": done.returncode, "out": done.stdout, "err": done.stderr}), flush=True)
+"""
+
+
+def test_a_reaper_in_another_pid_namespace_knows_its_own_ancestors(tmp_path):
+    script = tmp_path / "ancestor.py"
+    script.write_text(ANCESTOR)
+    popen = subprocess.Popen([sys.executable, str(HELPERS / "sandbox.py"), sys.executable, str(script),
+                              json.dumps(NODE_COMMAND)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = popen.stdout.readline()
+        assert line, "the ancestor was killed: its own reaper signalled it"
+        done = json.loads(line)
+        assert done["rc"] == 0, done["err"]
+        entry = parent_entry(json.loads(done["out"]), done["pid"])
+        assert entry["class"] == "reaper" and entry["outcome"] == "protected", entry
+    finally:
+        kill_groups([popen])
 
 
 def test_node_command_unreadable_proc_is_a_clear_error(tmp_path):

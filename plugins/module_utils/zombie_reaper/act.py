@@ -8,6 +8,7 @@ import time
 from .classify import CLASS_CONTAINER_INIT
 from .ladder import REAP
 from .pidfd import send_signal
+from .report import printable
 
 # The shortest REAP budget: one round (see reap/round.py).
 REAP_MIN_BUDGET_SECONDS = 0.2
@@ -41,7 +42,7 @@ def run_ladder(cases, policy, state, now, dry_run, progress):
                     continue
                 result = send_signal(proc_root, parent.pid, parent.starttime, rung.signum)
                 case.signals.append({"signal": rung.action, "result": result, "at": round(time.time(), 3)})
-                progress("%s -> pid %d (%s): %s" % (rung.action, parent.pid, parent.comm, result))
+                progress("%s -> pid %d (%s): %s" % (rung.action, parent.pid, printable(parent.comm), result))
                 if result == "sent":
                     case.action = "signalled"
                     signalled.append(case)
@@ -102,7 +103,8 @@ def _reap_rung(case, rung, policy, state, dry_run, progress):
     result = reap_in_place(proc_root, case.parent, aged, time.monotonic() + max(rung.wait, REAP_MIN_BUDGET_SECONDS))
     case.signals.append(result.to_dict())
     progress("REAP -> pid %d (%s): %d reaped in place in %d round(s), stopped %.3f ms%s"
-             % (case.parent.pid, case.parent.comm, len(result.reaped), result.rounds, result.stopped_seconds * 1000,
+             % (case.parent.pid, printable(case.parent.comm), len(result.reaped), result.rounds,
+                result.stopped_seconds * 1000,
                 ", refused: " + result.refused if result.refused else ""))
     if result.reaped:
         case.action = "reaped_in_place"
@@ -127,7 +129,7 @@ def _reap_rung(case, rung, policy, state, dry_run, progress):
 def _cooldown_allows(case, policy, state, now, dry_run):
     if case.escalation_granted:
         return True
-    key = case.parent.container_key
+    key = case.parent.restart_key(policy.proc_root)
     last = state.escalated.get(key)
     if last is not None and now - last < policy.container_init_cooldown:
         case.finish("cooldown", "escalated %ds ago; container_init_cooldown is %ds"

@@ -27,7 +27,11 @@ _POD_UID_RE = re.compile(r"kubepods.*?[/-]pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9
 
 
 def empty_cgroup():
-    return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False}
+    return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False, "stable_path": None}
+
+
+# Where a process's place outlives it: the unified hierarchy, then systemd's, then pids (where limits are).
+_STABLE_ORDER = ("", "name=systemd", "pids")
 
 
 def parse_cgroup(text):
@@ -38,14 +42,19 @@ def parse_cgroup(text):
     (True for runtime helper cgroups such as podman's conmon scope).
     """
     paths = []
+    ranked = []
     for line in text.splitlines():
         parts = line.split(":", 2)
         if len(parts) == 3:
             paths.append((parts[0] == "0" and parts[1] == "", parts[2]))
+            rank = _STABLE_ORDER.index(parts[1]) if parts[1] in _STABLE_ORDER else len(_STABLE_ORDER)
+            if parts[2] not in ("", "/"):
+                ranked.append((rank, len(ranked), parts[2]))
     # cgroup v2 first, then v1 hierarchies in file order
     paths.sort(key=lambda item: not item[0])
     result = empty_cgroup()
     result["path"] = paths[0][1] if paths else None
+    result["stable_path"] = min(ranked)[2] if ranked else None
     for _unified, path in paths:
         if _CGROUP_RUNTIME_SIDE_RE.search(path):
             result["runtime_side"] = True

@@ -6,6 +6,7 @@
 import fnmatch
 import os
 
+from .errors import ReaperError
 from .procfs import read_stat
 
 CLASS_HOST_INIT = "host_init"
@@ -99,9 +100,17 @@ def _set_class(parent, klass, reason):
 
 
 def reaper_lineage(proc_root):
-    """PIDs of this process and all its ancestors, as seen through proc_root."""
+    """PIDs of this process and all its ancestors, as seen through proc_root.
+
+    Its own pid comes from proc_root's ``self`` link, not getpid(): a reaper in a container with the host's
+    /proc has another pid there, and getpid() would name a stranger's ancestors."""
+    try:
+        pid = int(os.readlink(proc_root + "/self"))
+    except (OSError, ValueError):
+        raise ReaperError("cannot find this process in %s (no %s/self): that /proc is of a PID namespace this "
+                          "process is not in, and its own ancestors could not be told apart; nothing was signalled"
+                          % (proc_root, proc_root)) from None
     lineage = set()
-    pid = os.getpid()
     while pid > 0 and pid not in lineage:
         lineage.add(pid)
         stat = read_stat(proc_root, pid)

@@ -56,11 +56,21 @@ class Parent(object):
     def in_container(self):
         return self.nested or bool(self.cgroup.get("id")) or bool(self.cgroup.get("pod_uid"))
 
-    @property
-    def container_key(self):
-        """Stable key of the container (or PID namespace) the parent belongs to."""
-        if self.cgroup.get("id"):
-            return "container:" + self.cgroup["id"]
+    def restart_key(self, proc_root):
+        """What names the parent's container across its restarts, first that applies: the pod (kubelet gives a
+        restarted container a new id, the pod keeps its UID), the container id (docker, podman and containerd
+        keep it across a restart), the cgroup the init runs in, the process that started it (a shim or
+        supervisor), the PID namespace, the process itself. Keys the container-init cooldown."""
+        cgroup = self.cgroup
+        if cgroup.get("pod_uid"):
+            return "pod:" + cgroup["pod_uid"]
+        if cgroup.get("id"):
+            return "container:" + cgroup["id"]
+        if cgroup.get("stable_path"):
+            return "cgroup:" + cgroup["stable_path"]
+        starter = read_stat(proc_root, self.ppid) if self.ppid and self.ppid > 1 else None
+        if starter:
+            return "parent:%d:%d" % (self.ppid, starter["starttime"])
         if self.pidns:
             return "pidns:" + self.pidns
         return "pid:%d:%s" % (self.pid, self.starttime)

@@ -16,6 +16,13 @@ from .version import VERSION
 ZOMBIE_PIDS_LISTED = 20
 
 
+def printable(text):
+    """Tenant-chosen text (a comm, a pod name) made safe for a line of text output: control characters and
+    line separators are escaped, so a name cannot forge a line of the summary or the journal."""
+    text = str(text)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def report_mode(mode, dry_run):
     """The report's ``mode``: ``info``, ``dry_run``, or ``reap`` for a run that acted."""
     return "info" if mode == "info" else ("dry_run" if dry_run else "reap")
@@ -115,11 +122,11 @@ def format_summary(report):
         signals = ",".join(s["signal"] for s in parent["signals"]
                            if s["result"] in ("sent", "would_send", "reaped", "would_reap")) or "-"
         lines.append("  %-8d %-18s %-18s %7d  %-22s %-19s %s"
-                     % (parent["pid"], parent["comm"][:18], parent["class"], parent["zombies"], where[:22] or "-",
-                        parent["outcome"], signals))
+                     % (parent["pid"], printable(parent["comm"])[:18], parent["class"], parent["zombies"],
+                        printable(where)[:22] or "-", parent["outcome"], signals))
     if report["signals_sent"] or report["mode"] == "reap":
         lines.append("signals sent: %d, zombies cleared: %d (reaped in place, no signal: %d)"
                      % (report["signals_sent"], report["zombies_cleared"], report["zombies_reaped_in_place"]))
     for warning in report["warnings"]:
-        lines.append("warning: " + warning)
+        lines.append("warning: " + printable(warning))
     return "\n".join(lines)

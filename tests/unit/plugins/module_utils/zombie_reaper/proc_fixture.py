@@ -30,7 +30,7 @@ def write_proc_tree(root, processes, loadavg="0.0 0.0 0.0 1/300 999\n"):
                                           % (comm, extra.get("nspid", str(pid))))
         (directory / "cgroup").write_text(extra.get("cgroup", "0::/\n"))
         (directory / "cmdline").write_text(extra.get("cmdline", comm) + "\0")
-    (root / "self").mkdir()
+    (root / "self").symlink_to("999999")  # this process, as such a /proc would name it (not in the tree)
 
 
 def make_parent(pid=100, comm="app", nspid=None, cgroup="0::/user.slice\n", flags=0, ppid=50, cmdline="",

@@ -33,3 +33,21 @@ def test_classify_reaper_lineage_and_user_patterns():
     tenant = make_parent(comm="my-agent", nspid=[9, 1], cgroup="0::/system.slice/docker-%s.scope\n" % DOCKER_ID)
     assert c.classify(tenant, set(), ["my-*"]) == c.CLASS_CONTAINER_INIT
     assert c.classify(tenant, set(), ["container:" + DOCKER_ID[:12]]) == c.CLASS_PROTECTED
+
+
+POD = "1c3e7a52-9a0b-4f44-8c3c-0123456789ab"
+
+
+@pytest.mark.parametrize("cgroup, key", [
+    # kubelet gives a restarted container a new id; the pod keeps its UID
+    ("0::/\n8:pids:/kubepods/besteffort/pod%s/%s\n" % (POD, "ab" * 32), "pod:" + POD),
+    ("0::/system.slice/docker-%s.scope\n" % DOCKER_ID, "container:" + DOCKER_ID),
+    # no container: the first hierarchy that is not the root, unified, systemd, pids, then the rest
+    ("4:memory:/session-x\n8:pids:/tenants/web\n1:name=systemd:/\n0::/\n", "cgroup:/tenants/web"),
+    ("4:memory:/session-x\n8:pids:/\n0::/\n", "cgroup:/session-x"),
+    ("8:pids:/\n0::/\n", "pidns:4026532000"),
+])
+def test_restart_key_names_what_survives_a_restart(cgroup, key):
+    parent = make_parent(nspid=[42, 1], cgroup=cgroup, ppid=0)
+    parent.pidns = "4026532000"
+    assert parent.restart_key("/nonexistent") == key
