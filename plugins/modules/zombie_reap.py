@@ -34,7 +34,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports what would be signalled and sends nothing.
+    description: Reports what would be signalled or reaped, and C(changed) when anything would be; sends nothing.
 options:
   confirm_seconds:
     description:
@@ -95,7 +95,8 @@ seealso:
   - module: fleetops.zombie_reaper.zombie_info
 notes:
   - Needs root or CAP_KILL to signal other users' processes; without it the module fails and signals nothing.
-  - Returns C(changed) when a signal was sent or a zombie was reaped in place.
+  - Returns C(changed) when a signal was sent or a zombie was reaped in place; in check mode, when the run would
+    signal or reap (an honest prediction: check mode never reports "nothing to do" for a parent it would act on).
   - The same engine runs on each node as the C(zombie-reaper) command installed by the P(fleetops.zombie_reaper.reaper#role) role.
 """
 
@@ -338,7 +339,8 @@ def main():
         module.fail_json(msg=str(exc))
     for warning in report.pop("warnings"):
         module.warn(warning)
-    changed = report["signals_sent"] > 0 or report["zombies_reaped_in_place"] > 0
+    changed = (report["signals_sent"] > 0 or report["zombies_reaped_in_place"] > 0
+               or any(p["action"] in ("would_signal", "would_reap") for p in report["parents"]))
     if failed:
         module.fail_json(msg=failed, changed=changed, **report)
     module.exit_json(changed=changed, **report)

@@ -192,6 +192,20 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
     assert not tenant.alive()
 
 
+@pytest.mark.parametrize("extra", [[], ["-e", "reap_check=false"]], ids=["check", "check-and-reap_check-false"])
+def test_reap_playbook_in_check_mode_signals_and_reaps_nothing(spawn, extra):
+    killed_by_a_real_run = spawn("--zombies", 3, namespace=True)
+    reaped_by_a_real_run = spawn("--zombies", 3, namespace=True)
+    for tenant, options in ((killed_by_a_real_run, {}), (reaped_by_a_real_run, {"reap": True, "reap_min_age_seconds": 0})):
+        args = json.dumps({"zombie_reaper_hosts": "localhost",
+                           "reap_args": dict(limit_subtree=tenant.sandbox_pid, confirm_seconds=0.2, **options)})
+        before = tenant.zombies()
+        reap = run_playbook("reap.yml", "--check", "-e", args, *extra)
+        assert reap.returncode == 0, reap.stdout[-3000:]
+        assert "would_signal=1" in reap.stdout or "would_reap=1" in reap.stdout, reap.stdout[-3000:]
+        assert tenant.alive() and tenant.zombies() == before  # nothing signalled, nothing reaped
+
+
 def test_deploy_and_remove_playbooks_on_a_staged_root(tmp_path):
     prefix = tmp_path / "root"
     variables = json.dumps({"zombie_reaper_hosts": "localhost", "zombie_reaper_root_prefix": str(prefix),

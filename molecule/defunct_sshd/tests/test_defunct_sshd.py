@@ -35,11 +35,11 @@ def test_zombie_info_sees_the_tenant_as_a_container_init(host):
     assert protected["class"] == "container_runtime" and protected["outcome"] == "protected"
 
 
-def test_check_mode_changes_nothing(host):
+def test_check_mode_predicts_and_changes_nothing(host):
     leaky, _healthy, _shim = tenants(host)
     before = node.sshd_zombies(host, leaky)
     result = module(host, "zombie_reap", check=True, reap="true", reap_min_age_seconds=0, confirm_seconds=0.5)
-    assert result["changed"] is False and result["mode"] == "dry_run"
+    assert result["changed"] is True and result["mode"] == "dry_run"  # it would reap: an honest prediction
     assert node.entry_for(result, leaky)["outcome"] == "would_reap"
     assert set(before) <= set(node.sshd_zombies(host, leaky))
 
