@@ -25,10 +25,12 @@ sleep 4
 ps -eo pid,ppid,stat,comm --forest
 say "zombie_info: what is there and what a reap would act on (read only)"
 adhoc -m fleetops.zombie_reaper.zombie_info
-say "zombie_reap --check: what would be signalled (nothing is sent)"
-adhoc -m fleetops.zombie_reaper.zombie_reap -a "confirm_seconds=1" --check
-say "zombie_reap: the real run (SIGCHLD and SIGTERM cannot work on this init, so SIGKILL)"
+say "zombie_reap without REAP: the init is held, not restarted (its container is far from running out of PIDs)"
 adhoc -m fleetops.zombie_reaper.zombie_reap -a "confirm_seconds=1"
+say "zombie_reap reap=true --check: what REAP would do (nothing is done)"
+adhoc -m fleetops.zombie_reaper.zombie_reap -a "reap=true reap_min_age_seconds=1 confirm_seconds=1" --check
+say "zombie_reap reap=true: the init reaps its own zombies (no signal, no restart)"
+adhoc -m fleetops.zombie_reaper.zombie_reap -a "reap=true reap_min_age_seconds=1 confirm_seconds=1"
 sleep 1
 say "Zombies left in the sandbox (the shim's zombie stays: protected)"
 defunct

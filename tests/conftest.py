@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -150,9 +151,41 @@ def read_available_lines(stream, timeout):
     return b"".join(chunks).decode().splitlines()
 
 
+# The cgroup v1 pids hierarchy, where tests make the cgroups (and PID limits) of their tenants.
+PIDS_HIERARCHY = Path("/sys/fs/cgroup/pids")
+if os.geteuid() != 0 or not (PIDS_HIERARCHY / "cgroup.procs").exists():
+    PIDS_HIERARCHY = None
+
+
+@pytest.fixture
+def pids_cgroup():
+    """Make cgroups below a private top one and move processes in; everything is removed at teardown (this
+    fixture is set up before ``spawn``, so it is torn down after the processes are killed)."""
+    top = PIDS_HIERARCHY / ("fleetops-test-" + uuid.uuid4().hex[:8])
+    top.mkdir()
+
+    def _move(pid, relative, limit=None):
+        group = top / relative
+        group.mkdir(parents=True, exist_ok=True)
+        (group / "cgroup.procs").write_text("%d\n" % pid)
+        if limit is not None:
+            (group / "pids.max").write_text("%s\n" % limit)
+        return group
+
+    yield _move
+    for group in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)) + [top]:
+        for pid in (group / "cgroup.procs").read_text().split():
+            try:
+                (PIDS_HIERARCHY / "cgroup.procs").write_text(pid + "\n")
+            except OSError:
+                pass  # gone meanwhile
+        group.rmdir()
+
+
 def policy(**options):
-    """A policy for tests: fast ladder, no confirmation delay unless asked."""
-    values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3"}
+    """A policy for tests of the ladder: fast, no confirmation delay unless asked, and container inits escalated
+    whatever their PID headroom (the restart gate has tests of its own, tests/live/test_restart_gate.py)."""
+    values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3", "restart_container_init": "always"}
     values.update(options)
     return Policy.from_options(**values)
 

@@ -218,6 +218,25 @@ parents:
         O(fleetops.zombie_reaper.zombie_reap#module:reap=true) could make it reap its zombies in place
         (checked without attaching), else why not; null for the other parents.
       type: str
+    pids_headroom:
+      description: >-
+        The tightest PID limit over the parent: the lowest C(pids.max) on its cgroup path (v1 pids or v2), or the
+        node's C(pid_max)/C(threads-max); keys V(limit), V(used), V(free), V(used_percent), V(where)
+        (V(cgroup:PATH) or V(node)); null when none can be read.
+      type: dict
+    leak_rate_per_hour:
+      description: >-
+        Zombies born per hour under this parent, from the first-seen times O(state_file) keeps; null (unknown)
+        with less than a minute of history.
+      type: float
+    seconds_left:
+      description: Seconds until the tightest PID limit is reached at that rate; null when unknown or not leaking.
+      type: float
+    diagnosis:
+      description: >-
+        What the zombies say, with the evidence, or null: V(kind) (V(probe_orphans), V(init_never_waits),
+        V(container_process_leaks), V(host_process_leaks)), V(text) (what to tell the tenant) and V(evidence).
+      type: dict
   sample:
     - pid: 696516
       comm: bash

@@ -20,8 +20,10 @@ description:
   - Walks every eligible parent through a O(ladder) of signal rungs at once (by default SIGCHLD, then SIGTERM,
     then SIGKILL), skipping rungs that cannot work, and stops a parent's ladder as soon as its zombies are
     gone. Each signal is sent through a pidfd after re-checking the parent's identity.
-  - A container init is escalated past SIGCHLD at most once per O(container_init_cooldown), so a leaking
-    tenant is not restarted every few minutes.
+  - A container init is restarted (signalled past SIGCHLD) only when its container is running out of PIDs
+    (O(restart_container_init=on_pressure), the default), at most O(restart_budget) times a day per node and
+    once per O(container_init_cooldown) per container; otherwise it is V(held) and the result says why, with
+    the headroom, the leak rate and the time left. Exec-probe orphans are never a reason to restart.
   - With O(reap=true) each parent is first made to reap its own zombies (the REAP rung, a ptrace-injected
     C(wait4) per zombie on x86_64 and aarch64). No signal is sent, nothing restarts, the parent carries on.
     The signal rungs run only where REAP is refused (the reason is reported).
@@ -91,12 +93,38 @@ options:
       - Younger zombies are left for a later run and never trigger the signal rungs.
     type: float
     default: 5
+  restart_container_init:
+    description:
+      - When a container init may be signalled past REAP and SIGCHLD (SIGTERM, SIGKILL restart the tenant).
+      - V(on_pressure) only when its container runs out of PIDs (O(restart_pressure_percent) of the tightest limit
+        on its cgroup path or the node's, or less than O(restart_time_left_seconds) left at its leak rate).
+      - V(never) holds it always; V(always) escalates whatever the headroom (the behaviour before 1.1), except for
+        exec-probe orphans, which need pressure in every mode.
+    type: str
+    choices: [never, on_pressure, always]
+    default: on_pressure
+  restart_pressure_percent:
+    description: Used share (0 to 100) of the tightest PID limit that counts as pressure.
+    type: float
+    default: 90.0
+  restart_time_left_seconds:
+    description:
+      - A leak that reaches the tightest PID limit within this many seconds counts as pressure (the rate needs
+        O(state_file) history; without it the time left is unknown and only the share counts).
+    type: float
+    default: 3600.0
+  restart_budget:
+    description:
+      - At most this many container-init restarts per node in a rolling 24 hours, kept in O(state_file) (without
+        one, per run). V(0) restarts none.
+    type: int
+    default: 3
 seealso:
   - module: fleetops.zombie_reaper.zombie_info
 notes:
   - Needs root or CAP_KILL to signal other users' processes; without it the module fails and signals nothing.
   - Returns C(changed) when a signal was sent or a zombie was reaped in place; in check mode, when the run would
-    signal or reap (an honest prediction: check mode never reports "nothing to do" for a parent it would act on).
+    signal or reap, an honest prediction (check mode never reports "nothing to do" for a parent it would act on).
   - The same engine runs on each node as the C(zombie-reaper) command installed by the P(fleetops.zombie_reaper.reaper#role) role.
 """
 
@@ -263,7 +291,7 @@ parents:
     outcome:
       description: >-
         V(reaped), V(parent_exited), V(reparented_defunct), V(persisting), V(no_rung_applies), V(protected),
-        V(out_of_scope), V(below_threshold), V(too_young), V(unconfirmed), V(cooldown), V(deferred),
+        V(out_of_scope), V(below_threshold), V(too_young), V(unconfirmed), V(cooldown), V(held), V(deferred),
         V(identity_changed), V(permission_denied), V(would_signal) or V(would_reap). See the collection README.
       type: str
     detail:
@@ -272,6 +300,25 @@ parents:
     reap_refusal:
       description: Set by M(fleetops.zombie_reaper.zombie_info) only; always null here.
       type: str
+    pids_headroom:
+      description: >-
+        The tightest PID limit over the parent: the lowest C(pids.max) on its cgroup path (v1 pids or v2), or the
+        node's C(pid_max)/C(threads-max); keys V(limit), V(used), V(free), V(used_percent), V(where)
+        (V(cgroup:PATH) or V(node)); null when none can be read.
+      type: dict
+    leak_rate_per_hour:
+      description: >-
+        Zombies born per hour under this parent, from the first-seen times O(state_file) keeps; null (unknown)
+        with less than a minute of history.
+      type: float
+    seconds_left:
+      description: Seconds until the tightest PID limit is reached at that rate; null when unknown or not leaking.
+      type: float
+    diagnosis:
+      description: >-
+        What the zombies say, with the evidence, or null: V(kind) (V(probe_orphans), V(init_never_waits),
+        V(container_process_leaks), V(host_process_leaks)), V(text) (what to tell the tenant) and V(evidence).
+      type: dict
   sample:
     - pid: 696516
       comm: bash

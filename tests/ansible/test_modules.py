@@ -43,8 +43,8 @@ def test_zombie_info_fqcn_reports_the_tenant(spawn):
 
 def test_zombie_reap_short_name_in_check_mode_predicts_and_changes_nothing(spawn):
     tenant = spawn("--zombies", 3, namespace=True)
-    rc, result = adhoc("zombie_reap", "min_zombies=3 confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid,
-                       "--check")
+    rc, result = adhoc("zombie_reap", "min_zombies=3 confirm_seconds=0.2 restart_container_init=always "
+                       "limit_subtree=%d" % tenant.sandbox_pid, "--check")
     assert rc == 0
     assert result["changed"] is True and result["mode"] == "dry_run"  # it would act: an honest prediction
     assert parent_entry(result, tenant.pid)["outcome"] == "would_signal"
@@ -68,7 +68,7 @@ def test_zombie_reap_with_reap_keeps_the_tenant_init_running(spawn):
 def test_zombie_reap_clears_the_tenant_and_reports_changed(spawn):
     tenant = spawn("--zombies", 4, "--every", 0.3, namespace=True)
     rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",
-                       "confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid)
+                       "confirm_seconds=0.2 restart_container_init=always limit_subtree=%d" % tenant.sandbox_pid)
     assert rc == 0
     assert result["changed"] is True
     entry = parent_entry(result, tenant.pid)
@@ -131,7 +131,7 @@ def return_doc(module):
     ("zombie_info", "", []),
     ("zombie_reap", "confirm_seconds=0.2", ["--check"]),
     ("zombie_reap", "confirm_seconds=0.2 reap=true reap_min_age_seconds=0.2", []),
-    ("zombie_reap", "confirm_seconds=0.2", []),
+    ("zombie_reap", "confirm_seconds=0.2 restart_container_init=always", []),
 ], ids=["info", "reap-check", "reap-in-place", "reap-signals"])
 def test_return_docs_name_every_key_the_module_returns(spawn, module, args, extra):
     tenant = spawn("--zombies", 2, namespace=True)

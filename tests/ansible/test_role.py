@@ -185,7 +185,8 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
     gate = run_playbook("audit.yml", "-e", "zombie_reaper_hosts=localhost", "-e", "audit_max_zombies=0")
     assert gate.returncode != 0 and "zombies (max 0)" in gate.stdout
     args = json.dumps({"zombie_reaper_hosts": "localhost",
-                       "reap_args": {"limit_subtree": tenant.sandbox_pid, "confirm_seconds": 0.2}})
+                       "reap_args": {"limit_subtree": tenant.sandbox_pid, "confirm_seconds": 0.2,
+                                     "restart_container_init": "always"}})
     reap = run_playbook("reap.yml", "-e", args)
     assert reap.returncode == 0, reap.stdout[-3000:]
     assert "parent_exited=1" in reap.stdout
@@ -196,7 +197,7 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
 def test_reap_playbook_in_check_mode_signals_and_reaps_nothing(spawn, extra):
     killed_by_a_real_run = spawn("--zombies", 3, namespace=True)
     reaped_by_a_real_run = spawn("--zombies", 3, namespace=True)
-    for tenant, options in ((killed_by_a_real_run, {}), (reaped_by_a_real_run, {"reap": True, "reap_min_age_seconds": 0})):
+    for tenant, options in ((killed_by_a_real_run, {"restart_container_init": "always"}), (reaped_by_a_real_run, {"reap": True, "reap_min_age_seconds": 0})):
         args = json.dumps({"zombie_reaper_hosts": "localhost",
                            "reap_args": dict(limit_subtree=tenant.sandbox_pid, confirm_seconds=0.2, **options)})
         before = tenant.zombies()

@@ -118,6 +118,8 @@ static void kill_on_wait4(void)
 static void *second_thread(void *unused)
 {
     (void)unused;
+    /* glibc has restored this thread's signal mask before calling us: from here it is final. */
+    say("thread ready\n", 0, 0);
     pause_forever();
     return NULL;
 }

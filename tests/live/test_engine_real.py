@@ -10,7 +10,6 @@ import pytest
 
 from conftest import HELPERS, MODULE_UTILS, NODE_COMMAND, alive, kill_groups, parent_entry, policy, wait_until
 from zombie_reaper import engine
-from zombie_reaper.parent import inspect_parent
 from zombie_reaper import pidfd
 from zombie_reaper.report import exit_code_for
 from zombie_reaper.scan import scan_procfs, scan_psutil
@@ -231,7 +230,7 @@ LOADS_PROBE = ("import sys; sys.path.insert(0, %r); from zombie_reaper.cli impor
 
 @pytest.mark.parametrize("args, outcome, loaded", [
     (["--info"], "eligible", ""),
-    (["--ladder", "SIGKILL:3"], "parent_exited", ""),
+    (["--ladder", "SIGKILL:3", "--restart-container-init", "always"], "parent_exited", ""),
     (["--reap", "--reap-min-age-seconds", "0"], "reaped", "ctypes"),
 ], ids=["info", "signals-only", "reap"])
 def test_only_a_reap_loads_ctypes(spawn, args, outcome, loaded):
@@ -257,7 +256,7 @@ def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
     tenant = spawn("--zombies", 4, namespace=True)
     log = tmp_path / "reaper.log"
     result = node_command("--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0.2",
-                          "--ladder", "SIGCHLD:1,SIGTERM:1,SIGKILL:3", "--log", log)
+                          "--ladder", "SIGCHLD:1,SIGTERM:1,SIGKILL:3", "--restart-container-init", "always", "--log", log)
     assert result.returncode == 0, result.stderr
     assert "container_init" in result.stdout and "parent_exited" in result.stdout
     lines = log.read_text().splitlines()
@@ -271,7 +270,8 @@ def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
 
 def test_node_command_json_dry_run(spawn):
     tenant = spawn("--zombies", 2, namespace=True)
-    result = node_command("--json", "--dry-run", "--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0")
+    result = node_command("--json", "--dry-run", "--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0",
+                          "--restart-container-init", "always")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["mode"] == "dry_run"
@@ -423,5 +423,5 @@ def test_corrupt_state_file_is_reported_and_replaced(spawn, tmp_path):
     tenant = spawn("--zombies", 1)
     report = engine.run(policy(limit_subtree=tenant.pid, state_file=str(state_file)))
     assert any("corrupt" in w for w in report["warnings"])
-    assert json.loads(state_file.read_text())["version"] == 1
+    assert json.loads(state_file.read_text())["version"] == 2
     assert alive(tenant.pid)

@@ -56,6 +56,17 @@ def reap_parent_binary_32(tmp_path_factory):
     return binary
 
 
+def read_line_unbuffered(fd):
+    """One line, read byte by byte: a buffered readline() could swallow the lines after it."""
+    data = b""
+    while not data.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            break
+        data += byte
+    return data.decode()
+
+
 class CParent(object):
     """reap_parent.c below the sandbox: ``pid`` is the subject (the zombies' parent)."""
 
@@ -113,7 +124,7 @@ def c_parent(request, reap_parent_binary):
         started.append(popen)
         ready, _unused, _ignored = select.select([popen.stdout], [], [], patience(60))
         assert ready, "reap_parent did not become ready"
-        words = popen.stdout.readline().decode().split()
+        words = read_line_unbuffered(popen.stdout.fileno()).split()  # later lines stay for read_lines()
         assert words[:1] == ["ready"], words
         parent = CParent(popen, int(words[1]))
         assert len(zombie_children(parent.pid)) == zombies
@@ -259,7 +270,9 @@ def test_parent_spinning_in_user_space(c_parent):
 def test_threaded_parent_whose_main_thread_exited(c_parent):
     parent = c_parent("multi", 4)
     assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "Z")
-    parent.signals_at_start = parent.signal_state()  # the leader blocked everything while it made the thread
+    # A new thread starts with every signal blocked until glibc restores its mask: snapshot after that.
+    assert parent.wait_for_line("thread ready") == "thread ready"
+    parent.signals_at_start = parent.signal_state()
     report = engine.run(reap_policy(parent.pid))
     assert parent_entry(report, parent.pid)["outcome"] == "reaped"
     assert zombie_children(parent.pid) == []

@@ -25,6 +25,7 @@ def test_a_run_from_cron_clears_the_leaky_tenant(host):
     assert entries, "no run from cron acted on the tenant"
     entry = entries[-1]
     assert entry["class"] == "container_init" and entry["zombie_names"].get("sshd", 0) >= 1
-    assert entry["outcome"] == "parent_exited", entry  # the signal ladder (no REAP): SIGKILL
-    assert node.tenant_pid(host, "leaky-tenant") is None
-    assert not [pid for pid, _ppid, state, comm, _args in node.processes(host) if state.startswith("Z") and comm == "sshd"]
+    # Reaped in place as root from cron: no signal, no restart (it goes on leaking; the next run reaps again).
+    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry
+    assert entry["zombies_reaped_in_place"] >= 1 and entry["signals"][0]["signal"] == "REAP"
+    assert node.tenant_pid(host, "leaky-tenant") == entry["pid"]

@@ -6,6 +6,7 @@
 import time
 
 from .classify import CLASS_CONTAINER_INIT
+from .diagnosis import PROBE_ORPHANS
 from .ladder import REAP
 from .pidfd import send_signal
 from .report import printable
@@ -35,7 +36,7 @@ def run_ladder(cases, policy, state, now, dry_run, progress):
                     reaped_any = _reap_rung(case, rung, policy, state, dry_run, progress) or reaped_any
                     continue
                 if (not rung.gentle and parent.klass == CLASS_CONTAINER_INIT
-                        and not _cooldown_allows(case, policy, state, now, dry_run)):
+                        and not _restart_allowed(case, policy, state, now, dry_run)):
                     continue
                 if dry_run:
                     case.signals.append({"signal": rung.action, "result": "would_send"})
@@ -126,9 +127,23 @@ def _reap_rung(case, rung, policy, state, dry_run, progress):
     return True
 
 
-def _cooldown_allows(case, policy, state, now, dry_run):
+def _restart_allowed(case, policy, state, now, dry_run):
+    """A container init past its gentle rungs is a restart of the tenant: only under PID pressure (unless
+    restart_container_init says otherwise), within the node's restart budget and the container's cooldown."""
     if case.escalation_granted:
         return True
+    mode = policy.restart_container_init
+    if mode == "never":
+        return _hold(case, "restart_container_init is never")
+    probes = (case.diagnosis or {}).get("kind") == PROBE_ORPHANS
+    if (mode == "on_pressure" or probes) and not under_pressure(case, policy):
+        why = "probe orphans are never a reason to restart" if probes and mode == "always" else "no PID pressure"
+        return _hold(case, "%s: %s; restarts at %g%% of the limit or %gs left" % (
+            why, pressure_text(case), policy.restart_pressure_percent, policy.restart_time_left_seconds))
+    recent = state.recent_restarts(now)
+    if len(recent) >= policy.restart_budget:
+        return _hold(case, "the node's restart budget is spent: %d container-init restart(s) in 24 h, restart_budget "
+                     "%d; %s" % (len(recent), policy.restart_budget, pressure_text(case)))
     key = case.parent.restart_key(policy.proc_root)
     last = state.escalated.get(key)
     if last is not None and now - last < policy.container_init_cooldown:
@@ -137,8 +152,30 @@ def _cooldown_allows(case, policy, state, now, dry_run):
         return False
     if not dry_run:
         state.escalated[key] = now
+        state.restarts.append([now, key])
     case.escalation_granted = True
     return True
+
+
+def _hold(case, why):
+    case.finish("held", "not restarted: " + why)
+    return False
+
+
+def under_pressure(case, policy):
+    room = case.pids_headroom
+    if room and room["used_percent"] >= policy.restart_pressure_percent:
+        return True
+    return case.seconds_left is not None and case.seconds_left <= policy.restart_time_left_seconds
+
+
+def pressure_text(case):
+    room = case.pids_headroom
+    text = ("%d of %d PIDs in use (%.1f%%, %s)" % (room["used"], room["limit"], room["used_percent"], room["where"])
+            if room else "no PID limit could be read")
+    rate = "unknown" if case.leak_rate_per_hour is None else "%g/h" % case.leak_rate_per_hour
+    left = "unknown" if case.seconds_left is None else "%gs" % case.seconds_left
+    return "%s, leak rate %s, time left %s" % (text, rate, left)
 
 
 def _wait_for(cases, seconds, proc_root):

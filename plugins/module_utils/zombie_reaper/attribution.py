@@ -27,7 +27,8 @@ _POD_UID_RE = re.compile(r"kubepods.*?[/-]pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9
 
 
 def empty_cgroup():
-    return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False, "stable_path": None}
+    return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False, "stable_path": None,
+            "pids_path": None, "pids_v2": False}
 
 
 # Where a process's place outlives it: the unified hierarchy, then systemd's, then pids (where limits are).
@@ -43,10 +44,13 @@ def parse_cgroup(text):
     """
     paths = []
     ranked = []
+    pids = None
     for line in text.splitlines():
         parts = line.split(":", 2)
         if len(parts) == 3:
             paths.append((parts[0] == "0" and parts[1] == "", parts[2]))
+            if "pids" in parts[1].split(",") or (parts[0] == "0" and parts[1] == "" and pids is None):
+                pids = (parts[2], parts[0] == "0")  # where its PID limits are: the v1 pids hierarchy, else v2
             rank = _STABLE_ORDER.index(parts[1]) if parts[1] in _STABLE_ORDER else len(_STABLE_ORDER)
             if parts[2] not in ("", "/"):
                 ranked.append((rank, len(ranked), parts[2]))
@@ -55,6 +59,8 @@ def parse_cgroup(text):
     result = empty_cgroup()
     result["path"] = paths[0][1] if paths else None
     result["stable_path"] = min(ranked)[2] if ranked else None
+    if pids:
+        result["pids_path"], result["pids_v2"] = pids
     for _unified, path in paths:
         if _CGROUP_RUNTIME_SIDE_RE.search(path):
             result["runtime_side"] = True

@@ -31,6 +31,10 @@ class Case(object):
         self.reap_refusal = None  # info mode, eligible parents: "" when REAP could work, else why not
         self.died_at = None
         self.done = False
+        self.pids_headroom = None  # the tightest PID limit over the parent (its container's, or the node's)
+        self.leak_rate_per_hour = None  # None: not enough history
+        self.seconds_left = None  # until that limit at that rate; None: unknown or not leaking
+        self.diagnosis = None
 
     def finish(self, outcome, detail=None):
         self.outcome = outcome

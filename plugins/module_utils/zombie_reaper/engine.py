@@ -13,7 +13,9 @@ from .case import Case
 from .classify import CLASS_HOST_PROCESS, NEVER_SIGNALLED, classify, reaper_lineage
 from .errors import NotRecorded, ReaperError
 from .parent import inspect_parent
-from .procfs import CAP_KILL, has_capability
+from .diagnosis import diagnose
+from .pressure import headroom, leak_rate_per_hour, seconds_left
+from .procfs import CAP_KILL, has_capability, pid_headroom
 from .report import build_report
 from .scan import SCANNERS
 from .state import State, lock_state
@@ -51,6 +53,8 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
     candidates = _triage(cases, policy)
     _confirm(candidates, policy, mode)
     live_keys = _age(cases, state, now)
+    pids = pid_headroom(policy.proc_root, scan.processes)
+    _assess(cases, state, pids, now)
     eligible = _eligible(candidates, policy)
 
     unsaved = None
@@ -68,7 +72,7 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
             except ReaperError as exc:
                 unsaved = str(exc)
 
-    report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started)
+    report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids)
     if unsaved:
         report["warnings"].append("acted, but " + unsaved)
         raise NotRecorded("acted, but " + unsaved, report)
@@ -159,6 +163,15 @@ def _age(cases, state, now):
         if case.confirmed:
             case.oldest_seen_seconds = round(now - min(state.first_seen[z.key] for z in case.confirmed), 3)
     return live_keys
+
+
+def _assess(cases, state, pids, now):
+    """Per parent: the tightest PID limit over it, its leak rate, the time left, and what it is (diagnosis)."""
+    for case in cases:
+        case.pids_headroom = headroom(case.parent.cgroup, pids)
+        case.leak_rate_per_hour = leak_rate_per_hour([state.first_seen[z.key] for z in case.confirmed], now)
+        case.seconds_left = seconds_left(case.pids_headroom, case.leak_rate_per_hour)
+        case.diagnosis = diagnose(case.parent, case.leak_rate_per_hour)
 
 
 def _eligible(candidates, policy):

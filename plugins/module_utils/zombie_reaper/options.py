@@ -6,13 +6,14 @@ its config-file keys and the README's options table are all derived from OPTIONS
 
 from .errors import ConfigError
 from .ladder import DEFAULT_LADDER, MAX_WAIT_SECONDS, REAP, REAP_DEFAULT_WAIT, Rung, parse_ladder
-from .values import (parse_bool, parse_choice, parse_container_limit, parse_count, parse_patterns, parse_seconds,
-                     parse_text)
+from .values import (parse_bool, parse_choice, parse_container_limit, parse_count, parse_patterns, parse_percent,
+                     parse_seconds, parse_text)
 
 MAX_AGE_SECONDS = 30 * 86400  # ages and the cooldown: 30 days at most
 
 BACKENDS = ("procfs", "psutil")
 SCOPES = ("containers", "all")
+RESTART_MODES = ("never", "on_pressure", "always")
 
 
 class Option(object):
@@ -44,6 +45,8 @@ class Option(object):
             return parse_seconds(value, name, self.maximum)
         if kind == "container":
             return parse_container_limit(value, name)
+        if kind == "percent":
+            return parse_percent(value, name)
         if kind == "bool":
             return parse_bool(value, name)
         if kind == "choice":
@@ -57,7 +60,7 @@ class Option(object):
     def argument_spec(self, acting):
         """This option's entry in a module's argument spec."""
         types = {"count": "int", "pid": "int", "seconds": "float", "bool": "bool", "choice": "str",
-                 "patterns": "list", "path": "path", "text": "str", "container": "str"}
+                 "patterns": "list", "path": "path", "text": "str", "container": "str", "percent": "float"}
         if self.kind == "ladder":
             return {"type": "list", "elements": "dict", "options": {
                 "signal": {"type": "str", "required": True},
@@ -108,6 +111,18 @@ OPTIONS = (
     Option("reap_min_age_seconds", "seconds", 5.0,
            "REAP only zombies first seen this long ago (with `state_file`; without one the confirming scan waits "
            "this long, so at most 600)", acting=True, maximum=MAX_AGE_SECONDS),
+    Option("restart_container_init", "choice", "on_pressure",
+           "past REAP and SIGCHLD, a container init is signalled only when its container runs out of PIDs "
+           "(`on_pressure`); `never`; `always` (every escalation, as before 1.1)", choices=RESTART_MODES, acting=True),
+    Option("restart_pressure_percent", "percent", 90.0,
+           "`on_pressure`: the used share of the tightest PID limit (the container's cgroup path, or the node) "
+           "that is pressure", acting=True),
+    Option("restart_time_left_seconds", "seconds", 3600.0,
+           "`on_pressure`: so is a leak that reaches that limit within this many seconds (from `state_file` history)",
+           acting=True, maximum=MAX_AGE_SECONDS),
+    Option("restart_budget", "count", 3,
+           "container-init restarts per node in a rolling 24 h (kept in `state_file`; without one, per run); `0` none",
+           acting=True),
     Option("proc_root", "text", "/proc", "the procfs to read", hidden=True, flag="--proc"),
     Option("pods_log_dir", "text", "/var/log/pods", "kubelet's pod log directory (pod names)", hidden=True),
     Option("dry_run", "bool", False, "decide everything, signal nothing", command_only=True),

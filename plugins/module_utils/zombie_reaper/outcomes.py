@@ -15,6 +15,8 @@ OUTCOMES = {
     "too_young": "the oldest zombie was first seen less than min_age_seconds (REAP: reap_min_age_seconds) ago",
     "unconfirmed": "the zombies were gone or changed at the confirming scan",
     "cooldown": "a container init already escalated within container_init_cooldown",
+    "held": "a container init not restarted: no PID pressure, restart_container_init never, or the restart budget "
+            "is spent (the detail says which, with the headroom, rate and time left)",
     "deferred": "the max_parents cap for this run was reached",
     "identity_changed": "the parent's pid now belongs to another process; nothing sent",
     "permission_denied": "the kernel refused the signal",

@@ -10,7 +10,6 @@ from collections import Counter
 from .errors import EXIT_OK, EXIT_ZOMBIES_REMAIN
 from .outcomes import FAILED_OUTCOMES
 from .pidfd import HAVE_PIDFD
-from .procfs import pid_headroom
 from .version import VERSION
 
 ZOMBIE_PIDS_LISTED = 20
@@ -28,7 +27,7 @@ def report_mode(mode, dry_run):
     return "info" if mode == "info" else ("dry_run" if dry_run else "reap")
 
 
-def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started):
+def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids):
     parents = []
     outcomes = Counter()
     signals_sent = 0
@@ -55,7 +54,7 @@ def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_sec
         "outcomes": dict(outcomes),
         "signals_sent": signals_sent,
         "zombies_reaped_in_place": reaped_in_place,
-        "pids": pid_headroom(policy.proc_root, scan.processes),
+        "pids": pids,
         "scan_seconds": round(scan_seconds, 6),
         "run_seconds": round(time.monotonic() - started, 6),
         "pidfd": HAVE_PIDFD,
@@ -92,6 +91,10 @@ def _parent_entry(case):
         "detail": case.detail,
         "reparented_to": case.reparented_to,
         "reap_refusal": case.reap_refusal,
+        "pids_headroom": case.pids_headroom,
+        "leak_rate_per_hour": case.leak_rate_per_hour,
+        "seconds_left": case.seconds_left,
+        "diagnosis": case.diagnosis,
     }
 
 
@@ -124,6 +127,10 @@ def format_summary(report):
         lines.append("  %-8d %-18s %-18s %7d  %-22s %-19s %s"
                      % (parent["pid"], printable(parent["comm"])[:18], parent["class"], parent["zombies"],
                         printable(where)[:22] or "-", parent["outcome"], signals))
+        if parent["outcome"] in ("held", "cooldown"):
+            lines.append("           %s" % printable(parent["detail"]))
+        if parent["diagnosis"]:
+            lines.append("           %s: %s" % (parent["diagnosis"]["kind"], printable(parent["diagnosis"]["text"])))
     if report["signals_sent"] or report["mode"] == "reap":
         lines.append("signals sent: %d, zombies cleared: %d (reaped in place, no signal: %d)"
                      % (report["signals_sent"], report["zombies_cleared"], report["zombies_reaped_in_place"]))

@@ -48,6 +48,17 @@ def parse_count(value, option, minimum=0):
     return number
 
 
+def parse_percent(value, option):
+    """A share from 0 to 100."""
+    try:
+        number = float(value) if not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not 0 <= number <= 100:
+        raise ConfigError("%s must be a percentage from 0 to 100, got %r" % (option, value))
+    return number
+
+
 def parse_choice(value, option, choices):
     if value not in choices:
         raise ConfigError("%s must be one of %s, got %r" % (option, "|".join(choices), value))

@@ -60,7 +60,7 @@ def test_state_file_with_wrong_layout_is_replaced(tmp_path):
     state = State(str(path))
     assert "unexpected layout" in state.warning and state.first_seen == {}
     state.save(set(), 100.0, 10)
-    assert json.loads(path.read_text()) == {"version": 1, "first_seen": {}, "escalated": {}}
+    assert json.loads(path.read_text()) == {"version": 2, "first_seen": {}, "escalated": {}, "restarts": []}
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
 

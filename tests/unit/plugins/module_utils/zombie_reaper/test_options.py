@@ -87,6 +87,8 @@ def test_every_option_works_in_a_config_file(tmp_path):
               "container_init_cooldown": "10", "protect": "a, b", "state_file": "/tmp/s.json", "backend": "procfs",
               "scope": "all", "max_parents": "3", "limit_subtree": "5", "limit_cgroup": "/kubepods/*",
               "limit_container": "abcd", "reap": "true", "reap_min_age_seconds": "2", "dry_run": "yes",
+              "restart_container_init": "never", "restart_pressure_percent": "80", "restart_time_left_seconds": "60",
+              "restart_budget": "1",
               "log": "/tmp/l", "lock": "/tmp/k", "textfile": "/tmp/t.prom"}
     assert set(values) == set(CONFIG_KEYS)
     path = tmp_path / "reaper.conf"
