@@ -103,22 +103,26 @@ options:
     type: str
     choices: [never, on_pressure, always]
     default: on_pressure
+    version_added: 1.1.0
   restart_pressure_percent:
     description: Used share (0 to 100) of the tightest PID limit that counts as pressure.
     type: float
     default: 90.0
+    version_added: 1.1.0
   restart_time_left_seconds:
     description:
       - A leak that reaches the tightest PID limit within this many seconds counts as pressure (the rate needs
         O(state_file) history; without it the time left is unknown and only the share counts).
     type: float
     default: 3600.0
+    version_added: 1.1.0
   restart_budget:
     description:
       - At most this many container-init restarts per node in a rolling 24 hours, kept in O(state_file) (without
         one, per run). V(0) restarts none.
     type: int
     default: 3
+    version_added: 1.1.0
 seealso:
   - module: fleetops.zombie_reaper.zombie_info
 notes:

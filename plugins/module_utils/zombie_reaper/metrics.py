@@ -38,6 +38,9 @@ def format_metrics(report, ok=True):
         ((("class", k),), v) for k, v in by_class.items()))
     metric("parent_zombies", "gauge", "Zombies under each of the %d worst parents (the rest as pid=other)."
            % METRICS_TOP_PARENTS, _top_parents(report["parents"]))
+    metric("parent_seconds_left", "gauge", "Seconds until the tightest PID limit over each of the %d worst parents "
+           "is reached at its leak rate (only where known)." % METRICS_TOP_PARENTS, _top_parents(
+               report["parents"], "seconds_left", with_other=False))
     metric("parents_by_outcome", "gauge", "Parents by outcome in the last run.",
            sorted(((("outcome", k),), v) for k, v in report["outcomes"].items()))
     metric("signals_sent", "gauge", "Signals sent by the last run.", [((), report["signals_sent"])])
@@ -58,19 +61,21 @@ def format_metrics(report, ok=True):
     return "\n".join(out) + "\n"
 
 
-def _top_parents(parents):
+def _top_parents(parents, value="zombies", with_other=True):
     top = []
     other = 0
     for index, parent in enumerate(parents):
         if index >= METRICS_TOP_PARENTS:
             other += parent["zombies"]
             continue
+        if parent[value] is None:
+            continue
         container = parent["container"] or {}
         top.append(((("pid", parent["pid"]), ("comm", parent["comm"]), ("class", parent["class"]),
                      ("container", (container.get("id") or "")[:12]),
                      ("pod_namespace", container.get("pod_namespace") or ""),
-                     ("pod", container.get("pod_name") or ""), ("outcome", parent["outcome"])), parent["zombies"]))
-    if other:
+                     ("pod", container.get("pod_name") or ""), ("outcome", parent["outcome"])), parent[value]))
+    if other and with_other:
         top.append(((("pid", "other"), ("comm", ""), ("class", "other"), ("container", ""), ("pod_namespace", ""),
                      ("pod", ""), ("outcome", "")), other))
     return top
