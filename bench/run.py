@@ -131,11 +131,16 @@ def node_command(*args):
 
 def scan_commands(binaries):
     python = sys.executable
+    # The same dry run as the role's wrapper makes it: the policy in a config file (configparser loaded).
+    config = Path(binaries["cscan"]).parent / "reaper.conf"
+    config.write_text("[reaper]\nscope = all\nconfirm_seconds = 0\nmax_parents = 0\ndry_run = true\n")
     return {
         "C reference scan": [binaries["cscan"]],
         "zombie-reaper scan only": [NODE_PYTHON, "-I", "-c", OUR_SCAN],
         "zombie-reaper dry run (whole command)": node_command(
             "--dry-run", "--json", "--scope", "all", "--confirm-seconds", "0", "--max-parents", "0"),
+        "zombie-reaper dry run, policy from --config (as the role runs it)": node_command(
+            "--config", str(config), "--json"),
         "seed pipeline (ps, awk, sort)": ["sh", "-c", SEED_PIPELINE],
         "psutil process_iter": [python, "-c", PSUTIL_SCAN],
     }
@@ -305,31 +310,35 @@ def targets(scan_rows, reap_rows):
     checks = []
     if dry and c_scan and seed and psutil_row:
         checks += [
-            ("dry run at 20k processes vs C scan", "<= 1.5x", "%.2fx" % (dry["median_ms"] / c_scan["median_ms"]),
-             dry["median_ms"] / c_scan["median_ms"] <= 1.5),
-            ("seed pipeline / dry run at 20k", ">= 3.5x", "%.2fx" % (seed["median_ms"] / dry["median_ms"]),
-             seed["median_ms"] / dry["median_ms"] >= 3.5),
-            ("psutil / dry run at 20k", ">= 5x", "%.2fx" % (psutil_row["median_ms"] / dry["median_ms"]),
-             psutil_row["median_ms"] / dry["median_ms"] >= 5),
+            ("dry run at 20k processes vs C scan", "<= 1.4x", "%.2fx" % (dry["median_ms"] / c_scan["median_ms"]),
+             dry["median_ms"] / c_scan["median_ms"] <= 1.4),
+            ("seed pipeline / dry run at 20k", ">= 3.8x", "%.2fx" % (seed["median_ms"] / dry["median_ms"]),
+             seed["median_ms"] / dry["median_ms"] >= 3.8),
+            ("psutil / dry run at 20k", ">= 6x", "%.2fx" % (psutil_row["median_ms"] / dry["median_ms"]),
+             psutil_row["median_ms"] / dry["median_ms"] >= 6),
             ("peak RSS of the dry run at 20k", "<= 20 MiB", "%.1f MiB" % dry["peak_rss_mib"],
              dry["peak_rss_mib"] <= 20)]
     if small:
-        checks.append(("whole dry run at 1k processes", "<= 40 ms", "%.1f ms" % small["median_ms"],
-                       small["median_ms"] <= 40))
+        checks.append(("whole dry run at 1k processes", "<= 20 ms", "%.1f ms" % small["median_ms"],
+                       small["median_ms"] <= 20))
+    as_role = row(1000, "zombie-reaper dry run, policy from --config")
+    if as_role:
+        checks.append(("whole dry run at 1k, as the role runs it (--config)", "<= 20 ms",
+                       "%.1f ms" % as_role["median_ms"], as_role["median_ms"] <= 20))
     for reap in reap_rows:
         if reap["zombies"] == 100000 and not reap["method"].startswith("seed"):
             checks.append(("100k zombies cleared: " + reap["method"], "< 5 s", "%.2f s" % reap["all_gone_s"],
                            reap["all_gone_s"] < 5 and reap["after"] == 0))
-    lines = ["", "## Targets (benchmark issue), this run", "", "| target | wanted | measured | met |",
+    lines = ["", "## Targets (the engine package issue's, and the earlier benchmark issue's), this run", "", "| target | wanted | measured | met |",
              "|---|---|---:|:---:|"]
     lines += ["| %s | %s | %s | %s |" % (name, wanted, got, "yes" if ok else "**no**") for name, wanted, got, ok in checks]
-    lines += ["", "Where the dry run's time goes beyond the C scan (cProfile and `-X importtime`, 20k processes): "
-              "the kernel's formatting of each `/proc/PID/stat` is the same for every scanner (the C scan is ~95% "
-              "system time); on top of it Python costs ~6 ms to start, ~10 ms to import the engine (argparse and "
-              "`re` are most of it), and ~0.75 us per process in the scan loop (open, read, close, one `rfind`). "
-              "Run as a script, Python would also compile the 2,000-line engine on every run (~10 ms): the role's "
-              "wrapper imports the byte-compiled engine instead. Going lower would need a compiled scanner on the node, "
-              "which the collection's standard-library-only rule excludes."]
+    lines += ["", "Where the dry run's time goes beyond the C scan (cProfile and `-X importtime`): the kernel's "
+              "formatting of each `/proc/PID/stat` is the same for every scanner (the C scan is ~95% system time); on "
+              "top of it come Python's start-up, the engine's imports and ~0.75 us per process in the scan loop (open, "
+              "read, close, one `rfind`). The node command runs as the role's wrapper does: `python3 -I -S` (no "
+              "site-packages: about 4 ms), the package byte-compiled, no argparse (its flags come from the options "
+              "table), configparser only with `--config`, ctypes and the REAP code only when a REAP rung runs. Going "
+              "lower would need a compiled scanner on the node, which the standard-library-only rule excludes."]
     return lines
 
 

@@ -246,6 +246,14 @@ def test_only_a_reap_loads_ctypes(spawn, args, outcome, loaded):
     assert result.stderr.splitlines()[-1] == "loaded: " + loaded
 
 
+def test_the_psutil_backend_works_from_the_node_command_without_site_packages(spawn):
+    pytest.importorskip("psutil")
+    tenant = spawn("--zombies", 2)
+    result = node_command("--info", "--json", "--backend", "psutil", "--scope", "all", "--limit-subtree", tenant.pid)
+    assert result.returncode == 0, result.stderr  # python3 -S: the backend loads site-packages when chosen
+    assert parent_entry(json.loads(result.stdout), tenant.pid)["zombies"] == 2
+
+
 def test_node_command_runs_as_a_module():
     result = subprocess.run([sys.executable, "-m", "zombie_reaper", "--version"], cwd=MODULE_UTILS,
                             capture_output=True, text=True, timeout=60, check=False)

@@ -70,7 +70,7 @@ def test_a_leak_that_runs_out_within_the_hour_is_restarted(pids_cgroup, spawn, t
 
 def test_probe_orphans_are_never_a_reason_to_restart(pids_cgroup, spawn, tmp_path):
     tenant = tenant_in(spawn, pids_cgroup, "probed", 1000, "--child-name", "timeout")
-    options = dict(GATED, restart_container_init="always")  # even the old behaviour holds them without pressure
+    options = {**GATED, "restart_container_init": "always"}  # even the old behaviour holds them without pressure
     entry = parent_entry(engine.run(policy(limit_subtree=tenant.sandbox_pid, state_file=str(tmp_path / "s.json"),
                                            **options)), tenant.pid)
     assert entry["diagnosis"]["kind"] == "probe_orphans" and "timeout" in entry["diagnosis"]["text"]
@@ -80,7 +80,7 @@ def test_probe_orphans_are_never_a_reason_to_restart(pids_cgroup, spawn, tmp_pat
 
 def test_never_holds_even_a_full_container(pids_cgroup, spawn):
     tenant = tenant_in(spawn, pids_cgroup, "full", 1)
-    entry = parent_entry(engine.run(policy(limit_subtree=tenant.sandbox_pid, **dict(GATED, restart_container_init="never"))),
-                         tenant.pid)
+    never = {**GATED, "restart_container_init": "never"}
+    entry = parent_entry(engine.run(policy(limit_subtree=tenant.sandbox_pid, **never)), tenant.pid)
     assert entry["outcome"] == "held" and "restart_container_init is never" in entry["detail"]
     assert tenant.alive()
