@@ -15,6 +15,6 @@ def test_bench_runner_smoke(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = out.read_text()
     scan_rows = [line for line in text.splitlines() if line.startswith("| 200 |") and line.count("|") == 8]
-    assert len(scan_rows) == 5 and all(row.endswith("| yes |") for row in scan_rows), text
+    assert len(scan_rows) == 6 and all(row.endswith("| yes |") for row in scan_rows), text
     reap_rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 300 |")]
     assert len(reap_rows) == 3 and all(row[4] == "0" for row in reap_rows), text  # no zombie left by any method

@@ -266,7 +266,7 @@ def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
     result = node_command("--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0.2",
                           "--ladder", "SIGCHLD:1,SIGTERM:1,SIGKILL:3", "--restart-container-init", "always", "--log", log)
     assert result.returncode == 0, result.stderr
-    assert "container_init" in result.stdout and "parent_exited" in result.stdout
+    assert "container_init" in result.stdout and "parent_exited" in result.stdout, result.stdout
     lines = log.read_text().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])

@@ -87,9 +87,17 @@ def read_status(proc_root, pid):
     return parse_status(data.decode("utf-8", "replace")) if data else None
 
 
+PF_EXITING = 0x00000004
+
+
 def process_alive(stat):
-    """A parsed stat of a live process: not defunct, or only its leader thread has exited."""
-    return stat is not None and (stat["state"] not in ("Z", "X") or stat["num_threads"] > 1)
+    """A parsed stat of a live process: not defunct and not on its way out (PF_EXITING: killed, its children
+    may already be re-parented), or a leader that exited while its other threads run (shown as Z)."""
+    if stat is None:
+        return False
+    if stat["state"] == "Z":
+        return stat["num_threads"] > 1
+    return stat["state"] != "X" and not stat["flags"] & PF_EXITING
 
 
 def signal_bit(mask, signum):

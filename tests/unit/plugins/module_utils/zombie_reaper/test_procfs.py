@@ -2,7 +2,7 @@
 
 import pytest
 from proc_fixture import stat_line
-from zombie_reaper.procfs import parse_stat, parse_status, signal_bit
+from zombie_reaper.procfs import parse_stat, parse_status, process_alive, signal_bit
 
 
 @pytest.mark.parametrize("comm", ["sshd", "a b c", "evil) S 1 2", "new\nline", "((", ")"])
@@ -26,3 +26,14 @@ def test_parse_status_signal_masks_and_nspid():
     assert signal_bit(info["SigCgt"], 17)  # SIGCHLD caught
     assert signal_bit(info["SigIgn"], 15)  # SIGTERM ignored
     assert not signal_bit(info["SigCgt"], 15)
+
+
+@pytest.mark.parametrize("state, flags, threads, alive", [
+    ("S", 0x400000, 1, True),
+    ("R", 0x400004, 1, False),  # PF_EXITING: killed, on its way out (its children may be re-parented already)
+    ("Z", 0x400004, 1, False),
+    ("Z", 0x400004, 3, True),  # a leader that exited while its other threads run
+    ("X", 0, 1, False),
+])
+def test_process_alive_counts_an_exiting_process_as_gone(state, flags, threads, alive):
+    assert process_alive(parse_stat(stat_line(5, "app", state=state, flags=flags, threads=threads))) is alive
