@@ -179,6 +179,8 @@ def pids_cgroup():
                 (PIDS_HIERARCHY / "cgroup.procs").write_text(pid + "\n")
             except OSError:
                 pass  # gone meanwhile
+        # A killed process may still be leaving (on a busy machine, for a while): wait until the group is empty.
+        assert wait_until(lambda: not (group / "cgroup.procs").read_text().split()), group
         group.rmdir()
 
 

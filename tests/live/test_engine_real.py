@@ -331,6 +331,8 @@ def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
     (["--reap", "--reap-min-age-seconds", "3600"], "without state_file the confirming scan waits"),
     (["--container-init-cooldown", "1e12"], "at most 2.592e+06 seconds"),
     (["--dry"], "unknown argument '--dry'"),
+    (["--restart-pressure-percent", "0"], "above 0 and at most 100"),  # 0% would make every container "full"
+    (["--restart-pressure-percent", "101"], "above 0 and at most 100"),
 ])
 def test_node_command_rejects_bad_values(args, message):
     result = node_command("--dry-run", *args)

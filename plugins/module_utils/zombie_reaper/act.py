@@ -7,12 +7,9 @@ import time
 
 from .classify import CLASS_CONTAINER_INIT
 from .diagnosis import PROBE_ORPHANS
-from .ladder import REAP
+from .ladder import REAP, REAP_ROUND_SECONDS
 from .pidfd import send_signal
 from .report import printable
-
-# The shortest REAP budget: one round (see reap/round.py).
-REAP_MIN_BUDGET_SECONDS = 0.2
 
 
 def run_ladder(cases, policy, state, now, dry_run, progress):
@@ -101,7 +98,7 @@ def _reap_rung(case, rung, policy, state, dry_run, progress):
         case.finish("would_reap", "REAP would make the parent wait4() %d zombies%s" % (len(aged), left_note))
         return False
     from .reap.in_place import reap_in_place  # pylint: disable=import-outside-toplevel
-    result = reap_in_place(proc_root, case.parent, aged, time.monotonic() + max(rung.wait, REAP_MIN_BUDGET_SECONDS))
+    result = reap_in_place(proc_root, case.parent, aged, time.monotonic() + max(rung.wait, REAP_ROUND_SECONDS))
     case.signals.append(result.to_dict())
     progress("REAP -> pid %d (%s): %d reaped in place in %d round(s), stopped %.3f ms%s"
              % (case.parent.pid, printable(case.parent.comm), len(result.reaped), result.rounds,

@@ -191,9 +191,12 @@ def _eligible(candidates, policy):
 
 def _predict_reap(eligible, policy):
     """Info mode: each eligible parent, and whether REAP could reap it in place (asked without attaching)."""
+    if not eligible:
+        return
+    # The pre-check loads no ctypes (see reap/refusal.py).
+    from .reap.refusal import precheck  # pylint: disable=import-outside-toplevel
     for case in eligible:
         case.finish("eligible", "the ladder would run on this parent")
-        from .reap.refusal import precheck  # pylint: disable=import-outside-toplevel
         case.reap_refusal = precheck(policy.proc_root, case.parent) or ""
 
 

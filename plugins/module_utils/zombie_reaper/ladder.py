@@ -15,6 +15,7 @@ DEFAULT_LADDER = "SIGCHLD:15,SIGTERM:15,SIGKILL:5"
 # The in-place rung: the parent is made to wait4() its own zombies (see reap/in_place.py).
 REAP = "REAP"
 REAP_DEFAULT_WAIT = 2.0
+REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one REAP round; then it runs again
 # Rungs that leave the parent running; only the others count as escalation.
 GENTLE_ACTIONS = ("SIGCHLD", REAP)
 

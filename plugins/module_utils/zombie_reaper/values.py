@@ -54,8 +54,9 @@ def parse_percent(value, option):
         number = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or not 0 <= number <= 100:
-        raise ConfigError("%s must be a percentage from 0 to 100, got %r" % (option, value))
+    # 0 would make every container "under pressure": restart_container_init always says that explicitly.
+    if number is None or not 0 < number <= 100:
+        raise ConfigError("%s must be a percentage above 0 and at most 100, got %r" % (option, value))
     return number
 
 

@@ -16,6 +16,7 @@ import os
 import time
 from collections import deque
 
+from ..ladder import REAP_ROUND_SECONDS
 from ..procfs import read_stat, zombie_still_there
 from .arch import current
 from .memory import find_syscall_insn, in_rseq_critical_section
@@ -25,7 +26,6 @@ from .single_step import by_single_step
 from .syscall_stops import by_syscall_stops
 from .tracee import ABANDONED, Tracee
 
-REAP_ROUND_SECONDS = 0.2  # longest a parent is held stopped in one round; then it runs again
 REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
 REAP_PIN_THRESHOLD = 32  # above this many zombies, tracer and tracee share one CPU (fewer cross-CPU wake-ups)
 
