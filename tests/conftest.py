@@ -196,3 +196,14 @@ def parent_entry(report, pid):
     entries = [p for p in report["parents"] if p["pid"] == pid]
     assert len(entries) == 1, report["parents"]
     return entries[0]
+
+
+@pytest.fixture(scope="session")
+def reap_parent_binary(tmp_path_factory):
+    """tests/helpers/reap_parent.c, built once."""
+    if os.environ.get("REAP_PARENT_BINARY"):  # built beforehand (the aarch64 VM has no compiler)
+        return os.environ["REAP_PARENT_BINARY"]
+    binary = tmp_path_factory.mktemp("reap") / "reap_parent"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
+                    str(HELPERS / "reap_parent.c")], check=True)
+    return binary

@@ -32,16 +32,6 @@ pytestmark = pytest.mark.skipif(refusal.unsupported_reason() is not None,
 
 
 @pytest.fixture(scope="session")
-def reap_parent_binary(tmp_path_factory):
-    if os.environ.get("REAP_PARENT_BINARY"):  # built beforehand (the aarch64 VM has no compiler)
-        return os.environ["REAP_PARENT_BINARY"]
-    binary = tmp_path_factory.mktemp("reap") / "reap_parent"
-    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
-                    str(HELPERS / "reap_parent.c")], check=True)
-    return binary
-
-
-@pytest.fixture(scope="session")
 def reap_parent_binary_32(tmp_path_factory):
     """reap_parent.c as a 32-bit program (i386 here; armhf in the aarch64 guest)."""
     if os.environ.get("REAP_PARENT_BINARY_32"):

@@ -1,14 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fleetops
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""aarch64: registers (NT_PRSTATUS regset), the `svc #0` instruction and the system call number
-(NT_ARM_SYSTEM_CALL).
+"""aarch64: registers (NT_PRSTATUS regset), the `svc #0` instruction, the system call number
+(NT_ARM_SYSTEM_CALL), the resume code and where the restart is decided.
 
-Where the aarch64 restart is handled: the kernel moves pc back onto the `svc` and restores x0 *before*
-the stop, and decides about restart_syscall only if pc is left there. So a parent stopped on an `svc`
-is let into that call first (``reenters_own_call``; see syscall_stops.py)."""
+The kernel moves pc back onto the `svc` and restores x0 *before* the stop, and turns the call into
+restart_syscall (after -ERESTART_RESTARTBLOCK) only if pc is left there. So a parent stopped on an `svc`
+is first let into that call and stopped again (``probes_restart``; see round.py): then x8 shows the call
+that really runs again.
+
+"""
 
 import ctypes
+import struct
 
 from .ptrace import NT_ARM_SYSTEM_CALL, NT_PRSTATUS, PTRACE_GETREGSET, PTRACE_SETREGSET, IoVec, ptrace, signed
 from .refusal import ReapRefused
@@ -26,12 +30,11 @@ class Aarch64(object):
 
     name = "aarch64"
     syscall_insn = b"\x01\x00\x00\xd4"  # svc #0, little-endian
-    insn_alignment = 4
     nr_wait4 = 260
-    single_step = False  # syscall stops only (see round.py)
-    reenters_own_call = True  # a parent stopped on an `svc` is let into that call first
-    clears_syscall_number_on_leave = True  # no restart decision on the injected wait4's return
     compat_mode_bit = 0x10  # PSR_MODE32_BIT: an AArch32 task
+    cave_size = 96 + 32 * 8  # resume code (21 instructions, padded), x0-x30 and sp saved
+    cave_reach = 1 << 27  # the jump back is a `b` (+-128 MiB): the cave must lie near the parent's pc
+    probes_restart = True
 
     @staticmethod
     def get_regs(tid):
@@ -64,12 +67,39 @@ class Aarch64(object):
         return regs.pc
 
     @staticmethod
-    def after_syscall(regs):
-        return False  # not visible in the registers; any `svc` before pc serves as well
+    def in_system_call(regs, code_at_pc):
+        """On an `svc`: the kernel put it back there to restart the call (or it is about to make one)."""
+        return Aarch64.on_syscall_insn(code_at_pc)
 
     @staticmethod
-    def set_call(regs, pc, number, args):
-        regs.pc = pc
+    def resume_point(regs):
+        """The registers to resume with: as stopped (after the probe, a restart is already in them)."""
+        return UserPtRegsAarch64.from_buffer_copy(regs)
+
+    @staticmethod
+    def resume_code(address, final):
+        """The cave's bytes at ``address``: `svc #0`, then back to ``final`` without the tracer (x16 as the
+        base of the saved words; sp through x17; x16 and x17 last; then a `b` to the saved pc)."""
+        data = address + 96
+        words = [0xD4000001]  # svc #0
+        offset = data - (address + 4)
+        words.append(0x10000000 | (offset & 3) << 29 | ((offset >> 2) & 0x7FFFF) << 5 | 16)  # adr x16, data
+        words.append(_ldr(17, 16, 31 * 8))  # ldr x17, [x16, #sp]
+        words.append(0x9100023F)  # mov sp, x17
+        for first in list(range(0, 16, 2)) + list(range(18, 30, 2)):
+            words.append(_ldp(first, first + 1, 16, first * 8))
+        words.append(_ldr(30, 16, 30 * 8))
+        words.append(_ldp(16, 17, 16, 16 * 8))
+        here = address + 4 * len(words)
+        words.append(0x14000000 | ((final.pc - here) >> 2) & 0x3FFFFFF)  # b <pc>
+        code = b"".join(struct.pack("<I", word) for word in words)
+        code += b"\0" * (96 - len(code))
+        return code + b"".join(struct.pack("<Q", value) for value in list(final.regs) + [final.sp])
+
+    @staticmethod
+    def enter_cave(regs, address, number, args):
+        """``regs`` (the saved ones) made to run one call at the cave's `svc`, pstate unchanged."""
+        regs.pc = address
         regs.regs[8] = number
         for index, value in enumerate(args):
             regs.regs[index] = value
@@ -78,10 +108,10 @@ class Aarch64(object):
     def result(regs):
         return signed(regs.regs[0])
 
-    @staticmethod
-    def syscall_number(regs):
-        return regs.regs[8]
 
-    @staticmethod
-    def set_saved_syscall_number(regs, number):
-        regs.regs[8] = number
+def _ldr(target, base, offset):
+    return 0xF9400000 | (offset // 8) << 10 | base << 5 | target
+
+
+def _ldp(first, second, base, offset):
+    return 0xA9400000 | ((offset // 8) & 0x7F) << 15 | second << 10 | base << 5 | first

@@ -4,10 +4,10 @@
 """REAP's entry point: make a parent wait4() its own zombies, in rounds, and say how it went.
 
 The parent's thread is seized (PTRACE_SEIZE + PTRACE_INTERRUPT: no SIGSTOP, so its own parent sees no
-stop or continue), its registers are saved, it runs wait4(<zombie>, NULL, WNOHANG|__WALL, NULL) at a
-system call instruction of its own text, once per zombie, then its registers are restored exactly and it
-is detached. The kernel then applies its usual syscall-restart rules, so an interrupted pause(), read() or
-nanosleep() carries on as if nothing happened."""
+stop or continue), its registers are saved, it runs wait4(<zombie>, NULL, WNOHANG|__WALL, NULL) once per
+zombie from a code cave in its own text whose resume code brings it back even if the reaper dies
+(injection.py), then its registers are restored with the kernel's restart decision applied and it is
+detached: an interrupted pause(), read() or nanosleep() carries on as if nothing happened."""
 
 import errno
 import os
@@ -122,7 +122,8 @@ def _namespace_pid(proc_root, zombie, level):
 
 
 def _protect_self_from_oom():
-    """A tracer killed while its tracee sits in a single-step stop kills the tracee (SIGTRAP)."""
+    """A reaper killed mid-round no longer harms the parent (injection.py), but its round is lost: the
+    OOM killer should pick someone else."""
     try:
         with open("/proc/self/oom_score_adj", "w") as handle:
             handle.write("-1000")

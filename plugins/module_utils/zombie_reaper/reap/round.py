@@ -3,13 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One round of REAP on one thread: seize, stop, inject a wait4 per zombie, restore, detach.
 
-At most REAP_ROUND_SECONDS of stop; then the parent runs again. The injected calls run one of two ways
-(see single_step.py and syscall_stops.py):
-- single steps (x86_64, the fast path): one stop per zombie. The kernel reports the step with a forced
-  SIGTRAP, which resets a blocked or ignored SIGTRAP to its default, so this path is used only when the
-  parent neither blocks nor ignores SIGTRAP;
-- syscall stops (aarch64 always, x86_64 when SIGTRAP is blocked or ignored): the entry and exit of each
-  injected wait4, no signal involved, the parent's signals held meanwhile."""
+At most REAP_ROUND_SECONDS of stop; then the parent runs again. The calls are injected from the code
+cave (injection.py), so that the parent survives the reaper's own death at any moment of the round."""
 
 import errno
 import os
@@ -19,11 +14,11 @@ from collections import deque
 from ..ladder import REAP_ROUND_SECONDS
 from ..procfs import read_stat, zombie_still_there
 from .arch import current
-from .memory import find_syscall_insn, in_rseq_critical_section
-from .ptrace import JOB_CONTROL_STOPS, PTRACE_EVENT_STOP, WAIT_ALL_THREADS, overwrite, read_memory
+from .injection import reap_through_cave
+from .memory import in_rseq_critical_section
+from .ptrace import (JOB_CONTROL_STOPS, PTRACE_EVENT_STOP, PTRACE_INTERRUPT, PTRACE_SYSCALL, PTRACE_SYSCALL_INFO_ENTRY,
+                     PTRACE_SYSCALL_INFO_EXIT, WAIT_ALL_THREADS, ptrace, read_memory)
 from .refusal import ReapRefused, RseqBusy
-from .single_step import by_single_step
-from .syscall_stops import by_syscall_stops
 from .tracee import ABANDONED, Tracee
 
 REAP_STOP_TIMEOUT = 0.2  # how long the parent gets to reach the interrupt stop
@@ -68,12 +63,34 @@ class Round(object):
             if event != PTRACE_EVENT_STOP:
                 tracee.pass_on_signal = signum  # a signal was on its way in: deliver it and retry later
                 return
+            if tracee.arch.probes_restart and self._on_syscall_insn() and not self._probe_restart():
+                return
             self._inject()
         finally:
             if stop is not None:
                 self.stopped_seconds = time.monotonic() - stop
-            tracee.release_signals()
             tracee.detach()
+
+    def _on_syscall_insn(self):
+        tracee = self.tracee
+        pc = tracee.arch.pc(tracee.get_regs())
+        return read_memory(tracee.tid, pc, len(tracee.arch.syscall_insn)) == tracee.arch.syscall_insn
+
+    def _probe_restart(self):
+        """aarch64, stopped on an `svc`: let the kernel restart the call (only now does it choose
+        restart_syscall), see it enter, and stop it again at once; x8 then shows the call that runs
+        again. Every stop on the way is one the parent resumes from by itself. True when it is back at an
+        interrupt stop; False at a signal stop (the signal is passed on, the zombies wait for a later round)."""
+        tracee = self.tracee
+        if not tracee.resume(PTRACE_SYSCALL):
+            return False
+        tracee.syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
+        ptrace(PTRACE_INTERRUPT, tracee.tid)
+        if tracee.resume(PTRACE_SYSCALL, REAP_STOP_TIMEOUT):  # the exit stop of the call, cut short
+            tracee.syscall_stop(PTRACE_SYSCALL_INFO_EXIT)
+            if tracee.resume(PTRACE_SYSCALL, REAP_STOP_TIMEOUT):
+                raise ReapRefused("the parent entered another system call instead of stopping")
+        return not tracee.pass_on_signal
 
     def _inject(self):
         tracee, arch = self.tracee, self.tracee.arch
@@ -81,24 +98,18 @@ class Round(object):
         read = read_stat(self.proc_root, self.parent.pid)
         if read is None or read["starttime"] != self.parent.starttime:
             raise ReapRefused("the parent's pid now belongs to another process")
-        on_syscall_insn = arch.reenters_own_call and arch.on_syscall_insn(read_memory(tracee.tid, arch.pc(saved), 4))
-        if not arch.after_syscall(saved) and not on_syscall_insn:  # maybe in user space, in an rseq critical section
+        code = read_memory(tracee.tid, arch.pc(saved), len(arch.syscall_insn))
+        if not arch.in_system_call(saved, code):  # maybe in user space, in an rseq critical section
             inside = in_rseq_critical_section(tracee.tid, arch.pc(saved))
             if inside is None:
                 raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
                                   "whether it sits in an rseq critical section")
             if inside:
                 raise RseqBusy()
-        gadget = arch.pc(saved) if on_syscall_insn else find_syscall_insn(self.proc_root, tracee.tid, arch, saved)
-        if gadget is None:
-            raise ReapRefused("no system call instruction found in the parent's executable memory")
         targets = deque(self.targets)
         pinned = _pin_to_one_cpu(tracee.tid) if len(targets) > REAP_PIN_THRESHOLD else None
         try:
-            if arch.single_step and not tracee.sigtrap_held():
-                by_single_step(self, saved, gadget, targets)
-            else:
-                by_syscall_stops(self, saved, gadget, targets, on_syscall_insn)
+            reap_through_cave(self, saved, targets)
         finally:
             _unpin(tracee.tid, pinned)
 
@@ -115,17 +126,6 @@ class Round(object):
                 self.attempted += 1
                 return zombie, nspid
         return None
-
-    def load_next_call(self, pending, work, saved, gadget):
-        """Put the next target's wait4 at the gadget into the parent's registers (the saved ones otherwise);
-        returns (zombie, nspid), or None when no target is left."""
-        target = self.next_target(pending)
-        if target is not None:
-            arch = self.tracee.arch
-            overwrite(work, saved)
-            arch.set_call(work, gadget, arch.nr_wait4, self.wait4_args(target[1]))
-            self.tracee.set_regs(work)
-        return target
 
     @staticmethod
     def wait4_args(nspid):

@@ -1,17 +1,15 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fleetops
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The seized thread: attach, stop, resume, syscall stops, held signals, detach. It owns its stop state."""
+"""The seized thread: attach, stop, resume, syscall stops, detach. It owns its stop state."""
 
 import errno
 import os
-import signal
 import time
 
-from ..procfs import read_status, signal_bit
-from .ptrace import (ALL_SIGNALS_MASK, PTRACE_DETACH, PTRACE_EVENT_STOP, PTRACE_INTERRUPT,
-                     PTRACE_O_SUSPEND_SECCOMP, PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL_INFO_ENTRY,
-                     SYSCALL_STOP, WAIT_ALL_THREADS, get_sigmask, ptrace, set_sigmask, syscall_info)
+from .ptrace import (PTRACE_DETACH, PTRACE_EVENT_STOP, PTRACE_INTERRUPT, PTRACE_O_SUSPEND_SECCOMP,
+                     PTRACE_O_TRACESYSGOOD, PTRACE_SEIZE, PTRACE_SYSCALL_INFO_ENTRY, SYSCALL_STOP, WAIT_ALL_THREADS,
+                     ptrace, syscall_info)
 from .refusal import ReapRefused, ptrace_denied_reason
 
 
@@ -38,7 +36,6 @@ class Tracee(object):
         self.tid = tid
         self.arch = arch
         self.pass_on_signal = 0  # a signal that was on its way in: delivered on detach
-        self.held_mask = None  # the thread's own signal mask while all its signals are held
         self.at_entry = False  # stopped at a syscall-entry stop
         self.at_syscall_stop = False  # stopped at a syscall stop (else the interrupt or a signal stop)
 
@@ -59,32 +56,30 @@ class Tracee(object):
         ptrace(PTRACE_INTERRUPT, self.tid)
         return wait_stop(self.tid, timeout)
 
-    def status(self):
-        """/proc status of this thread (its own blocked and pending signals)."""
-        return read_status("%s/%d/task" % (self.proc_root, self.pid), self.tid) or {}
-
-    def sigtrap_held(self):
-        """SIGTRAP blocked by the thread or ignored: a single-step trap would reset that."""
-        info = self.status()
-        return any(signal_bit(info.get(key, 0), signal.SIGTRAP) for key in ("SigBlk", "SigIgn"))
-
     def get_regs(self):
         return self.arch.get_regs(self.tid)
 
     def set_regs(self, regs):
         self.arch.set_regs(self.tid, regs)
 
-    def step(self, request):
-        """Resume with ``request`` and wait for the next stop; returns its status (the thread must stop)."""
+    def step(self, request, timeout=None):
+        """Resume with ``request`` and wait for the next stop; returns its status. With a timeout: None
+        when it did not stop in time (it is then abandoned: released once it stops)."""
         ptrace(request, self.tid)
-        _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
+        if timeout is None:
+            _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
+        else:
+            status = wait_stop(self.tid, timeout)
+            if status is None:
+                ABANDONED.append(self.tid)
+                raise ReapRefused("the parent did not stop again within %d ms" % (timeout * 1000))
         if not os.WIFSTOPPED(status):
             raise ReapRefused("the parent exited while its zombies were being reaped")
         return status
 
-    def resume(self, request):
-        """Resume to the next stop: True at a syscall stop, False at a signal stop (passed on)."""
-        status = self.step(request)
+    def resume(self, request, timeout=None):
+        """Resume to the next stop: True at a syscall stop, False at another stop (a signal's: passed on)."""
+        status = self.step(request, timeout)
         self.at_entry = False
         self.at_syscall_stop = os.WSTOPSIG(status) == SYSCALL_STOP
         if self.at_syscall_stop:
@@ -104,36 +99,6 @@ class Tracee(object):
         if info.op != want:
             raise ReapRefused("the parent stopped at an unexpected point (syscall stop %d)" % info.op)
         return info.nr_or_rval
-
-    def hold_signals(self):
-        """Block all the thread's signals (they stay pending). Called at entry stops only: there the
-        kernel has already put back any temporary mask of sigsuspend() or ppoll(), which
-        PTRACE_SETSIGMASK would otherwise cancel."""
-        if self.held_mask is None:
-            mask = get_sigmask(self.tid)
-            set_sigmask(self.tid, ALL_SIGNALS_MASK)
-            self.held_mask = mask
-
-    def signal_waiting(self):
-        """A signal is pending that the thread's own mask would let through (held by ours meanwhile)."""
-        if self.held_mask is None:
-            return False
-        info = self.status()
-        return bool((info.get("SigPnd", 0) | info.get("ShdPnd", 0)) & ~self.held_mask & ALL_SIGNALS_MASK)
-
-    def release_signals(self):
-        if self.held_mask is not None:
-            try:
-                set_sigmask(self.tid, self.held_mask)
-            except OSError:
-                pass  # it was killed meanwhile
-            self.held_mask = None
-
-    def restore(self, regs):
-        try:
-            self.set_regs(regs)
-        except OSError:
-            pass  # it was killed meanwhile (SIGKILL cannot be held off)
 
     def detach(self):
         try:
