@@ -5,7 +5,12 @@ bench/fleet.c (`unshare --pid --fork --mount-proc`), entered with `nsenter`: not
 can be seen, let alone signalled. Commands are timed side by side in one hyperfine run per size.
 
     python bench/run.py                              # the full run (make bench)
-    python bench/run.py --sizes 200 --reap-sizes 300 --runs 3 --out /tmp/b.md   # a smoke run
+    python bench/run.py --sizes 200 --reap-sizes 300 --runs 3 --crash-trials 5 --out /tmp/b.md   # a smoke run
+    python bench/run.py --only-crash [--crash-baseline OLD/plugins/module_utils]  # that section only
+
+The REAP crash battery (tests/helpers/crash_battery.py) SIGKILLs the node command at random moments of
+REAP rounds on C parents the benchmark starts below a reaping sandbox; --crash-baseline runs it against
+another engine too (an older checkout's plugins/module_utils), in the same run.
 """
 
 import argparse
@@ -26,6 +31,11 @@ BENCH = ROOT / "bench"
 MODULE_UTILS = ROOT / "plugins" / "module_utils"
 sys.path.insert(0, str(MODULE_UTILS))
 from zombie_reaper.procfs import read_stat  # noqa: E402  pylint: disable=wrong-import-position
+
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
+from crash_battery import run_battery  # noqa: E402  pylint: disable=wrong-import-position
+
+CRASH_SECTION = "## REAP crash battery"
 
 NODE_PYTHON = "/usr/bin/python3"  # what the role's wrapper runs on a node
 PARENTS = 8  # zombie parents in the scan benchmark
@@ -342,6 +352,48 @@ def targets(scan_rows, reap_rows):
     return lines
 
 
+def crash_benchmark(scratch, trials, baseline, baseline_trials):
+    binary = Path(scratch) / "reap_parent"
+    subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", str(binary),
+                    str(ROOT / "tests" / "helpers" / "reap_parent.c")], check=True)
+    engines = [("this engine", MODULE_UTILS, trials)]
+    engines += [("baseline: " + str(baseline), baseline, baseline_trials)] if baseline else []
+    rows = []
+    for name, module_utils, count in engines:
+        for sigtrap in ("default", "blocked"):
+            print("crash battery: %s, SIGTRAP %s, %d trials" % (name, sigtrap, count), flush=True)
+            rows.append(dict(run_battery(count, sigtrap, binary, module_utils, seed=1), engine=name))
+    return rows
+
+
+def crash_markdown(rows):
+    lines = [CRASH_SECTION + ": the node command SIGKILLed in the middle of REAP", "",
+             "`tests/helpers/crash_battery.py`: a C parent (`tests/helpers/reap_parent.c`, one long nanosleep, "
+             "2,500 zombies, renewed when a fifth are left) below a reaping sandbox; the node command runs REAP on "
+             "it alone, and once it is traced the node command is SIGKILLed after a random delay spread over the "
+             "time the zombies left would take (at most one 200 ms round). Intact: the same process, untraced, "
+             "every thread's blocked, ignored and caught signals as before, still in its interrupted sleep (not "
+             "woken early), and its own parent saw no stop, continue or exit.", "",
+             "| engine | parent | trials | killed inside a round | parent intact | intact when killed inside | "
+             "problems |", "|---|---|---:|---:|---:|---:|---|"]
+    for row in rows:
+        inside = row["killed_inside_a_round"]
+        problems = ", ".join("%s: %d" % item for item in sorted(row["problems"].items())) or "none"
+        lines.append("| %s | %s | %d | %d | %d (%.1f%%) | %d of %d (%.1f%%) | %s |" % (
+            row["engine"], row["parent"], row["trials"], inside, row["parent_intact"],
+            100.0 * row["parent_intact"] / max(row["trials"], 1), row["intact_when_killed_inside"], inside,
+            100.0 * row["intact_when_killed_inside"] / max(inside, 1), problems))
+    return lines
+
+
+def replace_crash_section(text, rows):
+    """The crash battery's section of an existing benchmarks page, replaced (or added at the end)."""
+    before, found, after = text.partition(CRASH_SECTION)
+    rest = after.split("\n## ", 1)
+    tail = "\n## " + rest[1] if found and len(rest) > 1 else ""
+    return before.rstrip("\n") + "\n\n" + "\n".join(crash_markdown(rows)) + "\n" + tail
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,5000,20000,50000", help="process-table sizes of the scan benchmark")
@@ -349,9 +401,20 @@ def main():
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--crash-trials", type=int, default=1000, help="REAP crash battery trials per parent kind")
+    parser.add_argument("--crash-baseline", type=Path, help="another engine's module_utils for the crash battery")
+    parser.add_argument("--crash-baseline-trials", type=int, default=100, help="its trials per parent kind")
+    parser.add_argument("--only-crash", action="store_true", help="run the crash battery only, update its section")
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench/run.py needs root (PID namespaces, pid_max)")
+    if args.only_crash:
+        with tempfile.TemporaryDirectory() as scratch:
+            rows = crash_benchmark(scratch, args.crash_trials, args.crash_baseline, args.crash_baseline_trials)
+        out = Path(args.out)
+        out.write_text(replace_crash_section(out.read_text() if out.exists() else "# Benchmarks\n", rows))
+        print("\n".join(crash_markdown(rows)))
+        return
     threads_max = int(Path("/proc/sys/kernel/threads-max").read_text())
     with tempfile.TemporaryDirectory() as scratch:
         binaries = build(Path(scratch))
@@ -366,7 +429,10 @@ def main():
                 continue
             print("reap benchmark: %d zombies" % zombies, flush=True)
             reap_rows += reap_benchmark(binaries, zombies)
+        crash_rows = crash_benchmark(scratch, args.crash_trials, args.crash_baseline, args.crash_baseline_trials) if args.crash_trials else []
     text = markdown(scan_rows, reap_rows, args.runs)
+    if crash_rows:
+        text = replace_crash_section(text, crash_rows)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     print(text)

@@ -3,7 +3,7 @@
 # an arm64 Debian 12 root (debootstrap --foreign; its packages unpacked without running their
 # scripts, so no arm64 code runs on the host and no binfmt is needed) booted whole as an
 # initramfs under qemu-system-aarch64 (software emulation, no network, no disk). Inside,
-# pytest runs tests/live/test_reap_in_place.py with tests/helpers/reap_parent.c
+# pytest runs tests/live/test_reap_in_place.py and test_reap_crash_safety.py with tests/helpers/reap_parent.c
 # cross-compiled statically for aarch64 (and for 32-bit ARM). The verdict is the guest pytest's exit code.
 #
 # Usage: tests/aarch64/run.sh [pytest arguments]   (default: the whole file, quietly)
@@ -89,7 +89,7 @@ cd /opt/fleetops
 eval "set -- $(cat pytest-args)"
 REAP_PARENT_BINARY=/opt/fleetops/reap_parent REAP_PARENT_BINARY_32=/opt/fleetops/reap_parent32 \
     python3 -m pytest -p no:cacheprovider --color=no -rs "$@" \
-    tests/live/test_reap_in_place.py
+    tests/live/test_reap_in_place.py tests/live/test_reap_crash_safety.py
 echo "aarch64-verdict: $?"
 echo o > /proc/sysrq-trigger
 sleep 30

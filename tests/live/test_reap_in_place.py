@@ -150,7 +150,7 @@ def test_pause_parent_reaps_in_place_and_still_gets_its_signal(c_parent):
     parent = c_parent("pause", 5)
     report = engine.run(reap_policy(parent.pid))
     entry = parent_entry(report, parent.pid)
-    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place"
+    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry["skipped_rungs"]
     assert entry["zombies_reaped_in_place"] == 5 and report["zombies_cleared"] == 5
     assert report["signals_sent"] == 0 and report["zombies_reaped_in_place"] == 5
     assert zombie_children(parent.pid) == []

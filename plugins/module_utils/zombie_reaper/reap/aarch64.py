@@ -18,6 +18,9 @@ from .ptrace import NT_ARM_SYSTEM_CALL, NT_PRSTATUS, PTRACE_GETREGSET, PTRACE_SE
 from .refusal import ReapRefused
 
 
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516  # kernel-internal
+
+
 class UserPtRegsAarch64(ctypes.Structure):
     """struct user_pt_regs of aarch64 (asm/ptrace.h): the NT_PRSTATUS regset."""
 
@@ -31,6 +34,7 @@ class Aarch64(object):
     name = "aarch64"
     syscall_insn = b"\x01\x00\x00\xd4"  # svc #0, little-endian
     nr_wait4 = 260
+    nr_restart_syscall = 128
     compat_mode_bit = 0x10  # PSR_MODE32_BIT: an AArch32 task
     cave_size = 96 + 32 * 8  # resume code (21 instructions, padded), x0-x30 and sp saved
     cave_reach = 1 << 27  # the jump back is a `b` (+-128 MiB): the cave must lie near the parent's pc
@@ -67,14 +71,35 @@ class Aarch64(object):
         return regs.pc
 
     @staticmethod
+    def after_syscall(_regs):
+        """Off an `svc` (no probe): no call of its own to restart."""
+        return False
+
+    @staticmethod
     def in_system_call(regs, code_at_pc):
         """On an `svc`: the kernel put it back there to restart the call (or it is about to make one)."""
         return Aarch64.on_syscall_insn(code_at_pc)
 
     @staticmethod
     def resume_point(regs):
-        """The registers to resume with: as stopped (after the probe, a restart is already in them)."""
+        """The registers to resume with, stopped outside a system call: as they are."""
         return UserPtRegsAarch64.from_buffer_copy(regs)
+
+    @staticmethod
+    def restart_point(interrupted, returned, result):
+        """The registers to resume with after the probe (round.py): ``interrupted`` at the interrupt stop (pc
+        and x0 already put back by the kernel; x7 true, unlike at syscall stops, where it reports the stop's
+        direction), ``returned`` at the exit stop of the call let in, ``result`` its return value. The
+        kernel's rule without a handler: the call again (restart_syscall after -ERESTART_RESTARTBLOCK);
+        a call that finished goes on from its return. Returns (registers, whether a call restarts)."""
+        if -result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK):
+            final = UserPtRegsAarch64.from_buffer_copy(interrupted)
+            if -result == ERESTART_RESTARTBLOCK:
+                final.regs[8] = Aarch64.nr_restart_syscall
+            return final, True
+        final = UserPtRegsAarch64.from_buffer_copy(returned)
+        final.regs[7] = interrupted.regs[7]
+        return final, False
 
     @staticmethod
     def resume_code(address, final):

@@ -16,15 +16,17 @@ rt_sigreturn (which would end a restart block: a nanosleep would come back early
 When the reaper lives, it puts the registers back itself at the last exit stop and restores the cave."""
 
 from .cave import find_cave
-from .ptrace import NO_SYSCALL, PTRACE_SYSCALL, PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, copy, signed
+from .ptrace import (NO_SYSCALL, PTRACE_SYSCALL, PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, copy,
+                     get_siginfo, set_siginfo, signed)
 from .refusal import ReapRefused
 
 
-def reap_through_cave(round_, saved, targets):
-    """One round of wait4 calls from the cave; the parent's registers ``saved`` come back at the end."""
+def reap_through_cave(round_, targets):
+    """One round of wait4 calls from the cave, injected from the stop where ``round_.saved`` was read; the
+    parent resumes with ``round_.final``."""
     tracee = round_.tracee
     arch = tracee.arch
-    final = arch.resume_point(saved)
+    saved, final = round_.saved, round_.final
     cave = find_cave(round_.proc_root, round_.parent.pid, tracee.tid, arch.cave_size, arch.pc(final),
                      arch.cave_reach)
     if cave is None:
@@ -51,12 +53,13 @@ def reap_through_cave(round_, saved, targets):
             target = None if round_.over(targets) else round_.next_target(targets)
     finally:
         if entered:
-            _leave(tracee, saved, final)
+            _leave(round_)
         cave.remove()
 
 
-def _leave(tracee, saved, final):
+def _leave(round_):
     """Put the registers back while the reaper still can (the resume code would otherwise do it)."""
+    tracee, saved, final = round_.tracee, round_.saved, round_.final
     arch = tracee.arch
     try:
         if tracee.at_syscall_stop and tracee.at_entry:  # skip the call it is entering
@@ -67,9 +70,32 @@ def _leave(tracee, saved, final):
             # kernel's restart already applied.
             arch.set_syscall_number(tracee.tid, NO_SYSCALL)
             tracee.set_regs(final)
-        else:
+        elif arch.name == "x86_64":
             # At a signal stop: its own registers, so that the kernel decides about the signal and the
             # interrupted call exactly as it would have (handler or not, SA_RESTART or not).
             tracee.set_regs(saved)
+        elif round_.restarts:
+            redeliver_in_own_call(tracee, final)
+        else:
+            tracee.set_regs(final)  # no call to restart: the handler runs, then it goes on from there
     except (OSError, ReapRefused):
         pass  # it was killed meanwhile (SIGKILL cannot be held off)
+
+
+def redeliver_in_own_call(tracee, final):
+    """aarch64, a signal stop while the parent's own call is to restart: the kernel made its restart
+    decision (EINTR or not, by handler and SA_RESTART) before this stop, about the injected call. So the
+    signal is held, the parent put back into its own call, and the signal raised again there; at its next
+    delivery stop its siginfo (sender included) is put back and it goes in as it would have."""
+    signum, info = tracee.pass_on_signal, get_siginfo(tracee.tid)
+    tracee.pass_on_signal = 0
+    tracee.set_regs(final)
+    if not tracee.resume(PTRACE_SYSCALL):
+        tracee.pass_on_signal = tracee.pass_on_signal or signum
+        return  # another stop came first: the signal goes in from there
+    tracee.resume(PTRACE_SYSCALL, signum=signum)  # queued at the entry of its call, which then returns
+    for _stop in range(3):  # on to the signal's delivery stop, after the call's exit stop
+        if not tracee.resume(PTRACE_SYSCALL):
+            break
+    if tracee.pass_on_signal == signum:
+        set_siginfo(tracee.tid, info)

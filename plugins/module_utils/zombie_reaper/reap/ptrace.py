@@ -15,6 +15,8 @@ PTRACE_GETREGS = 12
 PTRACE_SETREGS = 13
 PTRACE_DETACH = 17
 PTRACE_SYSCALL = 24
+PTRACE_GETSIGINFO = 0x4202
+PTRACE_SETSIGINFO = 0x4203
 PTRACE_GETREGSET = 0x4204
 PTRACE_SETREGSET = 0x4205
 PTRACE_SEIZE = 0x4206
@@ -118,6 +120,17 @@ def _peek(tid, address):
 
 def _poke(tid, address, word):
     ptrace(PTRACE_POKEDATA, tid, address, word)
+
+
+def get_siginfo(tid):
+    """The siginfo of the signal a thread at a signal-delivery stop is about to get (sender included)."""
+    info = (ctypes.c_ubyte * 128)()
+    ptrace(PTRACE_GETSIGINFO, tid, 0, ctypes.addressof(info))
+    return info
+
+
+def set_siginfo(tid, info):
+    ptrace(PTRACE_SETSIGINFO, tid, 0, ctypes.addressof(info))
 
 
 def syscall_info(tid):

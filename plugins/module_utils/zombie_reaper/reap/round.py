@@ -17,7 +17,7 @@ from .arch import current
 from .injection import reap_through_cave
 from .memory import in_rseq_critical_section
 from .ptrace import (JOB_CONTROL_STOPS, PTRACE_EVENT_STOP, PTRACE_INTERRUPT, PTRACE_SYSCALL, PTRACE_SYSCALL_INFO_ENTRY,
-                     PTRACE_SYSCALL_INFO_EXIT, WAIT_ALL_THREADS, ptrace, read_memory)
+                     PTRACE_SYSCALL_INFO_EXIT, WAIT_ALL_THREADS, ptrace, read_memory, signed)
 from .refusal import ReapRefused, RseqBusy
 from .tracee import ABANDONED, Tracee
 
@@ -38,6 +38,9 @@ class Round(object):
         self.stopped_seconds = 0.0
         self.stopped_at = None  # when the parent reached the interrupt stop (the round's budget runs from here)
         self.attempted = 0  # wait4 calls begun this round
+        self.saved = None  # the registers at the stop the calls are injected from
+        self.final = None  # the registers to resume with (the kernel's restart decision applied)
+        self.restarts = False  # the parent's own interrupted call runs again when it resumes
 
     @property
     def pass_on_signal(self):
@@ -63,8 +66,13 @@ class Round(object):
             if event != PTRACE_EVENT_STOP:
                 tracee.pass_on_signal = signum  # a signal was on its way in: deliver it and retry later
                 return
-            if tracee.arch.probes_restart and self._on_syscall_insn() and not self._probe_restart():
-                return
+            if tracee.arch.probes_restart and self._on_syscall_insn():
+                if not self._probe_restart():
+                    return
+            else:
+                self.saved = tracee.get_regs()
+                self.final = tracee.arch.resume_point(self.saved)
+                self.restarts = tracee.arch.after_syscall(self.saved)
             self._inject()
         finally:
             if stop is not None:
@@ -77,24 +85,27 @@ class Round(object):
         return read_memory(tracee.tid, pc, len(tracee.arch.syscall_insn)) == tracee.arch.syscall_insn
 
     def _probe_restart(self):
-        """aarch64, stopped on an `svc`: let the kernel restart the call (only now does it choose
-        restart_syscall), see it enter, and stop it again at once; x8 then shows the call that runs
-        again. Every stop on the way is one the parent resumes from by itself. True when it is back at an
-        interrupt stop; False at a signal stop (the signal is passed on, the zombies wait for a later round)."""
+        """aarch64, stopped on an `svc`: the kernel decides about restart_syscall only when it resumes, and
+        its return code is gone from the registers. So let it into the call, stop it there at once (the
+        interrupt cuts the call short: its exit stop shows the return code) and take the registers to
+        resume with from that (Aarch64.restart_point). Every stop on the way is one the parent resumes from
+        by itself. False at a signal stop instead (the signal is passed on; the zombies wait a round)."""
         tracee = self.tracee
+        interrupted = tracee.get_regs()
         if not tracee.resume(PTRACE_SYSCALL):
             return False
         tracee.syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
         ptrace(PTRACE_INTERRUPT, tracee.tid)
-        if tracee.resume(PTRACE_SYSCALL, REAP_STOP_TIMEOUT):  # the exit stop of the call, cut short
-            tracee.syscall_stop(PTRACE_SYSCALL_INFO_EXIT)
-            if tracee.resume(PTRACE_SYSCALL, REAP_STOP_TIMEOUT):
-                raise ReapRefused("the parent entered another system call instead of stopping")
-        return not tracee.pass_on_signal
+        if not tracee.resume(PTRACE_SYSCALL, REAP_STOP_TIMEOUT):
+            return False
+        result = signed(tracee.syscall_stop(PTRACE_SYSCALL_INFO_EXIT))
+        self.saved = tracee.get_regs()
+        self.final, self.restarts = tracee.arch.restart_point(interrupted, self.saved, result)
+        return True
 
     def _inject(self):
         tracee, arch = self.tracee, self.tracee.arch
-        saved = tracee.get_regs()
+        saved = self.saved
         read = read_stat(self.proc_root, self.parent.pid)
         if read is None or read["starttime"] != self.parent.starttime:
             raise ReapRefused("the parent's pid now belongs to another process")
@@ -109,7 +120,7 @@ class Round(object):
         targets = deque(self.targets)
         pinned = _pin_to_one_cpu(tracee.tid) if len(targets) > REAP_PIN_THRESHOLD else None
         try:
-            reap_through_cave(self, saved, targets)
+            reap_through_cave(self, targets)
         finally:
             _unpin(tracee.tid, pinned)
 

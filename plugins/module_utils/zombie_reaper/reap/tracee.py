@@ -62,10 +62,10 @@ class Tracee(object):
     def set_regs(self, regs):
         self.arch.set_regs(self.tid, regs)
 
-    def step(self, request, timeout=None):
-        """Resume with ``request`` and wait for the next stop; returns its status. With a timeout: None
-        when it did not stop in time (it is then abandoned: released once it stops)."""
-        ptrace(request, self.tid)
+    def step(self, request, timeout=None, signum=0):
+        """Resume with ``request`` (and ``signum``) and wait for the next stop; returns its status. With a
+        timeout: ReapRefused when it did not stop in time (it is then abandoned: released once it stops)."""
+        ptrace(request, self.tid, 0, signum)
         if timeout is None:
             _waited, status = os.waitpid(self.tid, WAIT_ALL_THREADS)
         else:
@@ -77,9 +77,9 @@ class Tracee(object):
             raise ReapRefused("the parent exited while its zombies were being reaped")
         return status
 
-    def resume(self, request, timeout=None):
+    def resume(self, request, timeout=None, signum=0):
         """Resume to the next stop: True at a syscall stop, False at another stop (a signal's: passed on)."""
-        status = self.step(request, timeout)
+        status = self.step(request, timeout, signum)
         self.at_entry = False
         self.at_syscall_stop = os.WSTOPSIG(status) == SYSCALL_STOP
         if self.at_syscall_stop:
