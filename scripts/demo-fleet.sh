@@ -85,8 +85,8 @@ PY
 say "Audit before (playbooks/audit.yml)"
 audit_table audit-before.json | tee "$WORK/before.txt"
 
-say "Deploy (playbooks/deploy.yml: a canary, then batches) with the REAP rung on"
-playbook deploy.log playbooks/deploy.yml -e zombie_reaper_reap=true -e zombie_reaper_reap_min_age_seconds=1
+say "Deploy (playbooks/deploy.yml: a canary, then batches) with the defaults: REAP on"
+playbook deploy.log playbooks/deploy.yml -e zombie_reaper_reap_min_age_seconds=1
 sed -n '/PLAY RECAP/,$p' "$WORK/deploy.log" | grep -E 'fleetops-demo-node[0-9]+ *:'
 
 say "The timer's service runs on every node (started now instead of waiting for the timer)"

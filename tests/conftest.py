@@ -185,9 +185,11 @@ def pids_cgroup():
 
 
 def policy(**options):
-    """A policy for tests of the ladder: fast, no confirmation delay unless asked, and container inits escalated
+    """A policy for tests of the signal ladder: fast, no confirmation delay unless asked, no REAP rung unless
+    asked (REAP has tests of its own, tests/live/test_reap_in_place.py), and container inits escalated
     whatever their PID headroom (the restart gate has tests of its own, tests/live/test_restart_gate.py)."""
-    values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3", "restart_container_init": "always"}
+    values = {"confirm_seconds": 0, "ladder": "SIGCHLD:2,SIGTERM:2,SIGKILL:3", "restart_container_init": "always",
+              "reap": False}
     values.update(options)
     return Policy.from_options(**values)
 

@@ -82,6 +82,11 @@ signals_sent:
   returned: always
   type: int
   sample: 0
+container_restarts:
+  description: Always V(0) (nothing is restarted in info mode).
+  returned: always
+  type: int
+  sample: 0
 zombies_reaped_in_place:
   description: Always V(0) (nothing is reaped in info mode).
   returned: always
@@ -183,6 +188,9 @@ parents:
     zombies_reaped_in_place:
       description: Zombies this parent was made to reap itself by the REAP rung.
       type: int
+    restarted:
+      description: A container init the restart gate let this run signal past the gentle rungs (check mode, would).
+      type: bool
     oldest_zombie_seen_seconds:
       description: Seconds since the oldest confirmed zombie was first seen (needs O(state_file) to exceed one run).
       type: float

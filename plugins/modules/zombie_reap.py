@@ -79,13 +79,15 @@ options:
     default: 25
   reap:
     description:
-      - Put the REAP rung first; the parent itself calls C(wait4) on each zombie, through ptrace, and is then
-        left exactly as it was. A signal that arrives meanwhile is delivered afterwards.
+      - Put the REAP rung first (the default); the parent itself calls C(wait4) on each zombie, through
+        ptrace, and is then left exactly as it was, even if the reaper dies meanwhile. A signal that arrives
+        meanwhile is delivered as it would have been.
       - Needs CAP_SYS_PTRACE (root has it); a parent under a seccomp filter also needs CAP_SYS_ADMIN to
         suspend the filter, or it is refused. Refused too for traced, stopped or 32-bit parents, and on
-        architectures other than x86_64 and aarch64.
+        architectures other than x86_64 and aarch64; the signal rungs then run (within the restart gate).
+      - C(false) for signals only, without ptrace.
     type: bool
-    default: false
+    default: true
   reap_min_age_seconds:
     description:
       - REAP only zombies first seen at least this long ago, so a parent about to call C(wait) keeps its
@@ -151,11 +153,14 @@ EXAMPLES = r"""
       - "pod:payments/*"
     state_file: /var/lib/zombie-reaper/state.json
 
-- name: Reap in place first (no restart of the tenant), signals only where that is refused
+- name: Reap in place (the default), only zombies seen for 30 s, remembering them between runs
   fleetops.zombie_reaper.zombie_reap:
-    reap: true
     reap_min_age_seconds: 30
     state_file: /var/lib/zombie-reaper/state.json
+
+- name: Signals only, no ptrace (on fleets that will not grant CAP_SYS_PTRACE)
+  fleetops.zombie_reaper.zombie_reap:
+    reap: false
 
 - name: Act on one container only
   fleetops.zombie_reaper.zombie_reap:
@@ -272,6 +277,9 @@ parents:
     zombies_reaped_in_place:
       description: Zombies this parent was made to reap itself by the REAP rung.
       type: int
+    restarted:
+      description: A container init the restart gate let this run signal past the gentle rungs (check mode, would).
+      type: bool
     oldest_zombie_seen_seconds:
       description: Seconds since the oldest confirmed zombie was first seen (needs O(state_file) to exceed one run).
       type: float
@@ -339,6 +347,13 @@ signals_sent:
   returned: always
   type: int
   sample: 1
+container_restarts:
+  description:
+    - Container inits that the restart gate let this run signal past the gentle rungs (SIGTERM, SIGKILL), that
+      is restarts of tenants. In check mode, the restarts a real run would make.
+  returned: always
+  type: int
+  sample: 0
 zombies_reaped_in_place:
   description: Zombies the REAP rung made their parents reap (no signal sent).
   returned: always

@@ -43,7 +43,7 @@ def test_zombie_info_fqcn_reports_the_tenant(spawn):
 
 def test_zombie_reap_short_name_in_check_mode_predicts_and_changes_nothing(spawn):
     tenant = spawn("--zombies", 3, namespace=True)
-    rc, result = adhoc("zombie_reap", "min_zombies=3 confirm_seconds=0.2 restart_container_init=always "
+    rc, result = adhoc("zombie_reap", "min_zombies=3 confirm_seconds=0.2 restart_container_init=always reap=false "
                        "limit_subtree=%d" % tenant.sandbox_pid, "--check")
     assert rc == 0
     assert result["changed"] is True and result["mode"] == "dry_run"  # it would act: an honest prediction
@@ -52,10 +52,10 @@ def test_zombie_reap_short_name_in_check_mode_predicts_and_changes_nothing(spawn
     assert tenant.alive() and len(tenant.zombies()) == 3
 
 
-def test_zombie_reap_with_reap_keeps_the_tenant_init_running(spawn):
+def test_zombie_reap_by_default_keeps_the_tenant_init_running(spawn):
     tenant = spawn("--zombies", 4, namespace=True)
     rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",
-                       "reap=true reap_min_age_seconds=0.3 confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid)
+                       "reap_min_age_seconds=0.3 confirm_seconds=0.2 limit_subtree=%d" % tenant.sandbox_pid)
     assert rc == 0
     assert result["changed"] is True and result["signals_sent"] == 0 and result["zombies_reaped_in_place"] == 4
     entry = parent_entry(result, tenant.pid)
@@ -68,11 +68,12 @@ def test_zombie_reap_with_reap_keeps_the_tenant_init_running(spawn):
 def test_zombie_reap_clears_the_tenant_and_reports_changed(spawn):
     tenant = spawn("--zombies", 4, "--every", 0.3, namespace=True)
     rc, result = adhoc("fleetops.zombie_reaper.zombie_reap",
-                       "confirm_seconds=0.2 restart_container_init=always limit_subtree=%d" % tenant.sandbox_pid)
+                       "confirm_seconds=0.2 restart_container_init=always reap=false limit_subtree=%d"
+                       % tenant.sandbox_pid)
     assert rc == 0
-    assert result["changed"] is True
+    assert result["changed"] is True and result["container_restarts"] == 1
     entry = parent_entry(result, tenant.pid)
-    assert entry["outcome"] == "parent_exited"
+    assert entry["outcome"] == "parent_exited" and entry["restarted"] is True
     assert [s["signal"] for s in entry["signals"]] == ["SIGKILL"]
 
 
@@ -95,6 +96,7 @@ def test_playbook_sigchld_ladder_reaps_a_container_init_without_restart(spawn, t
               fleetops.zombie_reaper.zombie_reap:
                 limit_subtree: %d
                 confirm_seconds: 0.2
+                reap: false
                 ladder:
                   - signal: SIGCHLD
                     wait: 3
@@ -129,9 +131,9 @@ def return_doc(module):
 
 @pytest.mark.parametrize("module, args, extra", [
     ("zombie_info", "", []),
-    ("zombie_reap", "confirm_seconds=0.2", ["--check"]),
-    ("zombie_reap", "confirm_seconds=0.2 reap=true reap_min_age_seconds=0.2", []),
-    ("zombie_reap", "confirm_seconds=0.2 restart_container_init=always", []),
+    ("zombie_reap", "confirm_seconds=0.2 reap=false", ["--check"]),
+    ("zombie_reap", "confirm_seconds=0.2 reap_min_age_seconds=0.2", []),
+    ("zombie_reap", "confirm_seconds=0.2 restart_container_init=always reap=false", []),
 ], ids=["info", "reap-check", "reap-in-place", "reap-signals"])
 def test_return_docs_name_every_key_the_module_returns(spawn, module, args, extra):
     tenant = spawn("--zombies", 2, namespace=True)

@@ -101,7 +101,7 @@ def test_installed_config_is_read_by_the_engine(tmp_path):
     names = set(o.name for o in POLICY_OPTIONS)
     policy = Policy.from_options(**{k: v for k, v in values.items() if k in names})
     assert policy.protect == ["pod:payments/*"] and policy.scope == "all"
-    assert [(r.action, r.wait) for r in policy.ladder] == [("SIGTERM", 3), ("SIGKILL", 5)]
+    assert [(r.action, r.wait) for r in policy.ladder] == [("REAP", 2), ("SIGTERM", 3), ("SIGKILL", 5)]  # REAP: default
 
 
 def test_cron_flavour_takes_one_lock_and_a_valid_logrotate(tmp_path):
@@ -144,10 +144,9 @@ def test_absent_removes_everything(tmp_path):
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 @pytest.mark.parametrize("variables, readme_label", [
-    ({}, "signals only (default)"),
-    ({"zombie_reaper_reap": True}, "`zombie_reaper_reap: true`"),
-    ({"zombie_reaper_reap": True, "zombie_reaper_reap_seccomp": True},
-     "`zombie_reaper_reap: true` and `zombie_reaper_reap_seccomp: true`"),
+    ({"zombie_reaper_reap": False}, "signals only (`zombie_reaper_reap: false`)"),
+    ({}, "REAP (default)"),
+    ({"zombie_reaper_reap_seccomp": True}, "REAP and `zombie_reaper_reap_seccomp: true`"),
 ])
 def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     prefix = tmp_path / "root"
@@ -155,7 +154,7 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     unit = prefix / "etc/systemd/system/zombie-reaper.service"
     settings = [line for line in unit.read_text().splitlines() if not line.startswith("#")]
     capabilities = [line for line in settings if line.startswith("AmbientCapabilities=")][0].split("=")[1].split()
-    reap = variables.get("zombie_reaper_reap", False)
+    reap = variables.get("zombie_reaper_reap", True)
     seccomp = bool(variables.get("zombie_reaper_reap_seccomp"))
     assert capabilities == ["CAP_KILL"] + ["CAP_SYS_PTRACE"] * reap + ["CAP_SYS_ADMIN"] * seccomp
     assert ("OOMScoreAdjust=-1000" in settings) == reap
@@ -186,18 +185,36 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
     assert gate.returncode != 0 and "zombies (max 0)" in gate.stdout
     args = json.dumps({"zombie_reaper_hosts": "localhost",
                        "reap_args": {"limit_subtree": tenant.sandbox_pid, "confirm_seconds": 0.2,
-                                     "restart_container_init": "always"}})
+                                     "restart_container_init": "always", "reap": False}})
     reap = run_playbook("reap.yml", "-e", args)
     assert reap.returncode == 0, reap.stdout[-3000:]
     assert "parent_exited=1" in reap.stdout
     assert not tenant.alive()
 
 
+def test_reap_playbook_stops_once_the_fleet_restart_budget_is_spent(spawn):
+    tenant = spawn("--zombies", 3, namespace=True)
+    spared = spawn("--zombies", 3, namespace=True)
+    reap_args = {"limit_subtree": tenant.sandbox_pid, "confirm_seconds": 0.2, "restart_container_init": "always",
+                 "reap": False}
+    bad = run_playbook("reap.yml", "-e", json.dumps({"zombie_reaper_hosts": "localhost", "reap_restart_budget": "many",
+                                                     "reap_args": dict(reap_args, limit_subtree=spared.sandbox_pid)}))
+    assert bad.returncode != 0 and "reap_restart_budget must be a whole number" in bad.stdout, bad.stdout[-3000:]
+    assert spared.alive() and len(spared.zombies()) == 3  # refused before anything ran
+    reap = run_playbook("reap.yml", "-e", json.dumps({"zombie_reaper_hosts": "localhost", "reap_restart_budget": 0,
+                                                      "reap_args": reap_args}))
+    assert reap.returncode != 0, reap.stdout[-3000:]
+    assert "1 container restart(s) so far, more than reap_restart_budget 0" in reap.stdout, reap.stdout[-3000:]
+    assert "localhost: " in reap.stdout and "(pid %d, " % tenant.pid in reap.stdout
+    assert not tenant.alive() and spared.alive()
+
+
 @pytest.mark.parametrize("extra", [[], ["-e", "reap_check=false"]], ids=["check", "check-and-reap_check-false"])
 def test_reap_playbook_in_check_mode_signals_and_reaps_nothing(spawn, extra):
     killed_by_a_real_run = spawn("--zombies", 3, namespace=True)
     reaped_by_a_real_run = spawn("--zombies", 3, namespace=True)
-    for tenant, options in ((killed_by_a_real_run, {"restart_container_init": "always"}), (reaped_by_a_real_run, {"reap": True, "reap_min_age_seconds": 0})):
+    for tenant, options in ((killed_by_a_real_run, {"restart_container_init": "always", "reap": False}),
+                            (reaped_by_a_real_run, {"reap_min_age_seconds": 0})):
         args = json.dumps({"zombie_reaper_hosts": "localhost",
                            "reap_args": dict(limit_subtree=tenant.sandbox_pid, confirm_seconds=0.2, **options)})
         before = tenant.zombies()

@@ -20,4 +20,4 @@ def test_bench_runner_smoke(tmp_path):
     reap_rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| 300 |")]
     assert len(reap_rows) == 3 and all(row[4] == "0" for row in reap_rows), text  # no zombie left by any method
     crash_rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| this engine |")]
-    assert len(crash_rows) == 2 and all(row[3] == "3" and row[5].startswith("3 ") for row in crash_rows), text
+    assert len(crash_rows) == 2 and all(row[2] == "3" and row[4].startswith("3 ") for row in crash_rows), text

@@ -230,8 +230,8 @@ LOADS_PROBE = ("import sys; sys.path.insert(0, %r); from zombie_reaper.cli impor
 
 @pytest.mark.parametrize("args, outcome, loaded", [
     (["--info"], "eligible", ""),
-    (["--ladder", "SIGKILL:3", "--restart-container-init", "always"], "parent_exited", ""),
-    (["--reap", "--reap-min-age-seconds", "0"], "reaped", "ctypes"),
+    (["--no-reap", "--ladder", "SIGKILL:3", "--restart-container-init", "always"], "parent_exited", ""),
+    (["--reap-min-age-seconds", "0"], "reaped", "ctypes"),
 ], ids=["info", "signals-only", "reap"])
 def test_only_a_reap_loads_ctypes(spawn, args, outcome, loaded):
     tenant = spawn("--zombies", 2, namespace=True)
@@ -263,7 +263,7 @@ def test_node_command_runs_as_a_module():
 def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
     tenant = spawn("--zombies", 4, namespace=True)
     log = tmp_path / "reaper.log"
-    result = node_command("--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0.2",
+    result = node_command("--no-reap", "--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0.2",
                           "--ladder", "SIGCHLD:1,SIGTERM:1,SIGKILL:3", "--restart-container-init", "always", "--log", log)
     assert result.returncode == 0, result.stderr
     assert "container_init" in result.stdout and "parent_exited" in result.stdout, result.stdout
@@ -278,8 +278,8 @@ def test_node_command_reaps_logs_and_prints_a_summary(spawn, tmp_path):
 
 def test_node_command_json_dry_run(spawn):
     tenant = spawn("--zombies", 2, namespace=True)
-    result = node_command("--json", "--dry-run", "--limit-subtree", tenant.sandbox_pid, "--confirm-seconds", "0",
-                          "--restart-container-init", "always")
+    result = node_command("--json", "--dry-run", "--no-reap", "--limit-subtree", tenant.sandbox_pid,
+                          "--confirm-seconds", "0", "--restart-container-init", "always")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["mode"] == "dry_run"
@@ -333,6 +333,15 @@ def test_node_command_without_rights_refuses_and_signals_nothing(spawn):
     (["--dry"], "unknown argument '--dry'"),
     (["--restart-pressure-percent", "0"], "above 0 and at most 100"),  # 0% would make every container "full"
     (["--restart-pressure-percent", "101"], "above 0 and at most 100"),
+    (["--restart-pressure-percent", "ninety"], "restart_pressure_percent must be a percentage"),
+    (["--restart-time-left-seconds", "-1"], "restart_time_left_seconds must be zero or more"),
+    (["--restart-time-left-seconds", "soon"], "restart_time_left_seconds must be a number"),
+    (["--restart-time-left-seconds", "1e18"], "restart_time_left_seconds must be at most"),
+    (["--restart-budget", "-1"], "restart_budget must be at least 0"),
+    (["--restart-budget", "1.5"], "restart_budget must be a whole number"),
+    (["--restart-budget", "many"], "restart_budget must be a whole number"),
+    (["--restart-container-init", "sometimes"], "must be one of never|on_pressure|always"),
+    (["--no-reap=yes"], "--no-reap takes no value"),
 ])
 def test_node_command_rejects_bad_values(args, message):
     result = node_command("--dry-run", *args)
@@ -374,7 +383,8 @@ def test_a_name_glob_with_a_colon_protects_when_spelled_as_one(spawn):
 def test_node_command_reads_its_config(spawn, tmp_path):
     tenant = spawn("--zombies", 2, "--ignore-term")
     config = tmp_path / "reaper.conf"
-    config.write_text("# managed\n[reaper]\nscope = all\nconfirm_seconds = 0\nladder = SIGKILL:3\ndry_run = true\n")
+    config.write_text("# managed\n[reaper]\nscope = all\nconfirm_seconds = 0\nladder = SIGKILL:3\ndry_run = true\n"
+                      "reap = false\n")
     result = node_command("--config", config, "--json", "--limit-subtree", tenant.pid)
     report = json.loads(result.stdout)
     assert report["mode"] == "dry_run" and report["policy"]["scope"] == "all"

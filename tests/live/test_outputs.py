@@ -13,7 +13,7 @@ from conftest import MODULE_UTILS, NODE_COMMAND, parent_entry, patience
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for mount namespaces")
 
-SIGCHLD_LADDER = ["--scope", "all", "--confirm-seconds", "0", "--ladder", "SIGCHLD:2"]
+SIGCHLD_LADDER = ["--scope", "all", "--confirm-seconds", "0", "--no-reap", "--ladder", "SIGCHLD:2"]
 
 
 def in_mount_namespace(setup, command):

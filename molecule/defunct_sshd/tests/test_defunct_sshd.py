@@ -48,7 +48,7 @@ def test_reap_clears_the_tenant_without_restarting_it(host):
     leaky, healthy, shim = tenants(host)
     leaky_start, healthy_start, shim_start = (node.starttime(host, p) for p in (leaky, healthy, shim))
     before = node.sshd_zombies(host, leaky)
-    result = module(host, "zombie_reap", reap="true", reap_min_age_seconds=0.5, confirm_seconds=1)
+    result = module(host, "zombie_reap", reap_min_age_seconds=0.5, confirm_seconds=1)  # REAP: the default
     assert result["changed"] is True and result["signals_sent"] == 0
     entry = node.entry_for(result, leaky)
     assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry

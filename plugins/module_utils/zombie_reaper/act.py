@@ -127,7 +127,7 @@ def _reap_rung(case, rung, policy, state, dry_run, progress):
 def _restart_allowed(case, policy, state, now, dry_run):
     """A container init past its gentle rungs is a restart of the tenant: only under PID pressure (unless
     restart_container_init says otherwise), within the node's restart budget and the container's cooldown."""
-    if case.escalation_granted:
+    if case.restarted:
         return True
     mode = policy.restart_container_init
     if mode == "never":
@@ -150,7 +150,7 @@ def _restart_allowed(case, policy, state, now, dry_run):
     if not dry_run:
         state.escalated[key] = now
         state.restarts.append([now, key])
-    case.escalation_granted = True
+    case.restarted = True
     return True
 
 

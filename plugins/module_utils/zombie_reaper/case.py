@@ -26,7 +26,7 @@ class Case(object):
         self.reparented_to = []
         self.oldest_seen_seconds = None
         self.parent_alive = True
-        self.escalation_granted = False
+        self.restarted = False  # a container init the restart gate let past the gentle rungs (dry run: would)
         self.reaped_in_place = 0
         self.reap_refusal = None  # info mode, eligible parents: "" when REAP could work, else why not
         self.died_at = None

@@ -54,6 +54,12 @@ def parse_command_line(argv):
             setattr(command, flag[2:], True)
             continue
         option = by_flag.get(flag)
+        negated = by_flag.get("--" + flag[len("--no-"):]) if flag.startswith("--no-") else None
+        if negated is not None and negated.kind == "bool":
+            if sep:
+                raise ConfigError("%s takes no value" % flag)
+            command.values[negated.name] = False
+            continue
         if option is None and flag != "--config":
             raise ConfigError("unknown argument %r (see --help)" % arg)
         if option is not None and option.kind == "bool":
@@ -89,7 +95,8 @@ def usage():
             continue
         metavar = "" if option.kind == "bool" else " " + ("FILE" if option.kind == "path" else "VALUE")
         default = "" if option.default in (None, [], False) else " (default %s)" % _plain(option.default)
-        rows.append((option.flag + metavar, option.meaning.replace("`", "") + default))
+        flag = "%s, --no-%s" % (option.flag, option.flag[2:]) if option.default is True else option.flag
+        rows.append((flag + metavar, option.meaning.replace("`", "") + default))
     rows.append(("--version", "print the version and exit"))
     for flag, text in rows:
         lines.append("  %-28s %s" % (flag, text))

@@ -105,9 +105,10 @@ OPTIONS = (
     Option("limit_cgroup", "text", None, "only parents whose cgroup path matches this glob"),
     Option("limit_container", "container", None, "only parents in this container: id prefix (4+ chars), pod UID "
            "or `NS/NAME`"),
-    Option("reap", "bool", False,
+    Option("reap", "bool", True,
            "put the `REAP` rung first (`REAP:2`): each parent reaps its own zombies, no signal; the signal rungs "
-           "run only where it is refused. Role: `zombie_reaper_reap`", acting=True),
+           "run only where it is refused. `false` (`--no-reap`): signals only, no ptrace. Role: "
+           "`zombie_reaper_reap`", acting=True),
     Option("reap_min_age_seconds", "seconds", 5.0,
            "REAP only zombies first seen this long ago (with `state_file`; without one the confirming scan waits "
            "this long, so at most 600)", acting=True, maximum=MAX_AGE_SECONDS),

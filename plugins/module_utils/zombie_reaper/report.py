@@ -33,7 +33,9 @@ def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_sec
     signals_sent = 0
     cleared = 0
     reaped_in_place = 0
+    restarts = 0
     for case in cases:
+        restarts += case.restarted
         outcomes[case.outcome] += 1
         signals_sent += len([s for s in case.signals if s["result"] == "sent"])
         reaped_in_place += case.reaped_in_place
@@ -54,6 +56,7 @@ def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_sec
         "outcomes": dict(outcomes),
         "signals_sent": signals_sent,
         "zombies_reaped_in_place": reaped_in_place,
+        "container_restarts": restarts,
         "pids": pids,
         "scan_seconds": round(scan_seconds, 6),
         "run_seconds": round(time.monotonic() - started, 6),
@@ -86,6 +89,7 @@ def _parent_entry(case):
         "oldest_zombie_seen_seconds": case.oldest_seen_seconds,
         "action": case.action,
         "signals": case.signals,
+        "restarted": case.restarted,
         "skipped_rungs": case.skipped,
         "outcome": case.outcome,
         "detail": case.detail,

@@ -13,6 +13,11 @@ def test_flags_take_values_both_ways_and_protect_repeats():
     assert command.json and not command.info and command.config == "/etc/x.conf"
 
 
+def test_a_switch_on_by_default_turns_off_with_no():
+    assert parse_command_line(["--no-reap"]).values == {"reap": False}
+    assert "--reap, --no-reap" in usage()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--dry"], "unknown argument '--dry'"),  # no abbreviations: a typo never becomes another option
     (["--scopes", "all"], "unknown argument"),
@@ -20,6 +25,8 @@ def test_flags_take_values_both_ways_and_protect_repeats():
     (["--scope"], "--scope needs a value"),
     (["--reap=yes"], "--reap takes no value"),
     (["--info=1"], "--info takes no value"),
+    (["--no-reap=1"], "--no-reap takes no value"),
+    (["--no-scope"], "unknown argument '--no-scope'"),  # only switches have a --no- form
 ])
 def test_bad_command_lines_are_refused(argv, message):
     with pytest.raises(ConfigError, match=message):

@@ -18,12 +18,13 @@ ROLE_MANAGED = {"state_file", "log", "textfile"}
 ROLE_NOT_EXPOSED = {"limit_subtree", "limit_cgroup", "limit_container", "lock"}
 
 
-def test_reap_is_one_switch_that_puts_the_rung_first():
-    plain = Policy.from_options()
-    assert not plain.reaps_in_place
-    switched = Policy.from_options(reap="yes")
-    assert [repr(r) for r in switched.ladder] == ["REAP:2", "SIGCHLD:15", "SIGTERM:15", "SIGKILL:5"]
-    assert switched.ladder[0].gentle and switched.ladder[0].signum is None
+def test_reap_is_the_default_first_rung_and_one_switch_turns_it_off():
+    default = Policy.from_options()
+    assert [repr(r) for r in default.ladder] == ["REAP:2", "SIGCHLD:15", "SIGTERM:15", "SIGKILL:5"]
+    assert default.ladder[0].gentle and default.ladder[0].signum is None
+    signals_only = Policy.from_options(reap="no")
+    assert [repr(r) for r in signals_only.ladder] == ["SIGCHLD:15", "SIGTERM:15", "SIGKILL:5"]
+    assert not signals_only.reaps_in_place
     explicit = Policy.from_options(reap=True, ladder="REAP:4,SIGKILL:1")
     assert [repr(r) for r in explicit.ladder] == ["REAP:4", "SIGKILL:1"]
     assert Policy.from_options(ladder=[{"signal": "reap", "wait": 1}]).reaps_in_place
