@@ -8,7 +8,10 @@ import pytest
 
 from conftest import PIDS_HIERARCHY, parent_entry, policy
 from zombie_reaper import engine
+from zombie_reaper.metrics import format_metrics
+from zombie_reaper.options import Policy
 from zombie_reaper.procfs import read_stat
+from zombie_reaper.reap.refusal import unsupported_reason
 
 pytestmark = pytest.mark.skipif(PIDS_HIERARCHY is None, reason="needs root and the cgroup v1 pids hierarchy")
 
@@ -20,6 +23,18 @@ def tenant_in(spawn, pids_cgroup, group, limit, *args):
     tenant = spawn("--zombies", 3, *args, namespace=True)
     pids_cgroup(tenant.pid, group, limit)
     return tenant
+
+
+@pytest.mark.skipif(unsupported_reason() is not None, reason=str(unsupported_reason()))
+def test_the_defaults_reap_a_container_init_in_place(pids_cgroup, spawn, tmp_path):
+    tenant = tenant_in(spawn, pids_cgroup, "default", 1000)
+    defaults = Policy.from_options(limit_subtree=tenant.sandbox_pid, state_file=str(tmp_path / "s.json"),
+                                   reap_min_age_seconds=0, confirm_seconds=0)  # every other option as shipped
+    report = engine.run(defaults)
+    entry = parent_entry(report, tenant.pid)
+    assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry
+    assert report["signals_sent"] == 0 and report["container_restarts"] == 0 and entry["restarted"] is False
+    assert tenant.alive() and tenant.zombies() == []
 
 
 def test_a_container_far_from_its_limit_is_held_not_restarted(pids_cgroup, spawn, tmp_path):
@@ -37,14 +52,17 @@ def test_a_container_far_from_its_limit_is_held_not_restarted(pids_cgroup, spawn
 def test_a_container_at_its_limit_is_restarted_once_and_the_budget_stops_the_next(pids_cgroup, spawn, tmp_path):
     state = str(tmp_path / "s.json")
     first = tenant_in(spawn, pids_cgroup, "full-1", 1)  # its init alone fills pids.max: 100% used
-    entry = parent_entry(engine.run(policy(limit_subtree=first.sandbox_pid, state_file=state, restart_budget=1,
-                                           **GATED)), first.pid)
+    report = engine.run(policy(limit_subtree=first.sandbox_pid, state_file=state, restart_budget=1, **GATED))
+    entry = parent_entry(report, first.pid)
     assert [s["signal"] for s in entry["signals"] if s["result"] == "sent"] == ["SIGKILL"], entry
+    assert entry["restarted"] is True and report["container_restarts"] == 1
+    assert "\nzombie_reaper_container_restarts 1\n" in format_metrics(report)
     assert not first.alive()
     second = tenant_in(spawn, pids_cgroup, "full-2", 1)  # another container, as full
-    entry = parent_entry(engine.run(policy(limit_subtree=second.sandbox_pid, state_file=state, restart_budget=1,
-                                           **GATED)), second.pid)
+    report = engine.run(policy(limit_subtree=second.sandbox_pid, state_file=state, restart_budget=1, **GATED))
+    entry = parent_entry(report, second.pid)
     assert entry["outcome"] == "held" and "restart budget is spent: 1 container-init restart" in entry["detail"]
+    assert entry["restarted"] is False and "\nzombie_reaper_container_restarts 0\n" in format_metrics(report)
     assert second.alive() and len(second.zombies()) == 3
     assert len(json.load(open(state))["restarts"]) == 1
 
