@@ -105,12 +105,18 @@ printf 'BEFORE\n'; cat "$WORK/before.txt"
 printf 'AFTER\n'; cat "$WORK/after.txt"
 printf '\nThe tenant on %s: pid %s before, pid %s after (REAP reaps in place: no restart).\n' \
     "$LEAKY" "$tenant_before" "$tenant_after"
-printf 'Last run on %s: ' "$LEAKY"
-podman exec "$LEAKY" tail -n 1 /var/log/zombie-reaper/reaper.log | .venv/bin/python -c '
+# The last run that acted (a later timer run may have found nothing left to do).
+podman exec "$LEAKY" cat /var/log/zombie-reaper/reaper.log | .venv/bin/python -c '
 import json, sys
-report = json.load(sys.stdin)
+reports = [json.loads(line) for line in sys.stdin if line.strip()]
+acted = [r for r in reports if any(p["action"] != "none" for p in r["parents"])]
+if not acted:
+    print("No run on '"$LEAKY"' acted (%d runs logged)." % len(reports))
+    raise SystemExit(0)
+report = acted[-1]
+print("The last run on '"$LEAKY"' that acted (%s, run %d of %d logged):" % (report["time"], reports.index(report) + 1, len(reports)))
 for parent in report["parents"]:
-    print("pid %d (%s) %s: %s, %d zombies reaped in place, %d signals" % (
+    print("  pid %d (%s) %s: %s, %d zombies reaped in place, %d signals" % (
         parent["pid"], parent["comm"], parent["class"], parent["outcome"],
         parent["zombies_reaped_in_place"], len([s for s in parent["signals"] if s.get("result") == "sent"])))'
 say "Tearing the fleet down"

@@ -45,26 +45,18 @@ options:
     default: 2
   ladder:
     description:
-      - The rungs, in order. Each sends O(ladder[].signal) to every eligible parent still holding zombies,
-        then waits up to O(ladder[].wait) seconds for them to go.
+      - The rungs, in order. Each sends its signal to every eligible parent still holding zombies, then waits
+        up to its wait in seconds for them to go.
       - A rung is skipped for a parent where it cannot work; SIGCHLD when the parent does not catch it, a
         signal the parent ignores, and any catchable signal without a handler in a namespace init (the
         kernel drops it when sent from outside the namespace).
       - When not set, the ladder is SIGCHLD 15 s, SIGTERM 15 s, SIGKILL 5 s.
-      - V(REAP) may be the first rung (O(reap=true) puts it there with a wait of 2 s).
-    type: list
-    elements: dict
-    suboptions:
-      signal:
-        description:
-          - Signal name (V(SIGTERM), V(TERM)) or number, or V(REAP) as the first rung. SIGSTOP is refused.
-        type: str
-        required: true
-      wait:
-        description:
-          - Seconds to wait after this rung.
-        type: float
-        default: 5
+      - V(REAP) may be the first rung (O(reap=true), the default, puts it there with a wait of 2 s).
+      - A list of rungs, each a dict with C(signal) (a signal name such as V(SIGTERM) or V(TERM), a number, or
+        V(REAP) as the first rung; SIGSTOP is refused) and C(wait) (seconds to wait after it, default 5, at
+        most 600); or the node command's text form, V(SIGTERM:15,SIGKILL:5), as typed ad hoc. Anything else
+        is an error.
+    type: raw
   container_init_cooldown:
     description:
       - Seconds during which a container init, once escalated past SIGCHLD, is not escalated again.

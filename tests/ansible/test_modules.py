@@ -77,11 +77,26 @@ def test_zombie_reap_clears_the_tenant_and_reports_changed(spawn):
     assert [s["signal"] for s in entry["signals"]] == ["SIGKILL"]
 
 
-def test_zombie_reap_bad_signal_fails_naming_it():
-    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap", '{"ladder": [{"signal": "SIGFOO", "wait": 1}]}')
+@pytest.mark.parametrize("args, message", [
+    ('{"ladder": [{"signal": "SIGFOO", "wait": 1}]}', "SIGFOO"),
+    ("ladder=SIGTERM:5,SIGFOO:5", "SIGFOO"),
+    ('{"ladder": [{"signal": "SIGTERM", "wiat": 1}]}', "must have keys 'signal' and 'wait'"),
+    ('{"ladder": {"signal": "SIGTERM"}}', "ladder must be a list"),
+    ("ladder=SIGTERM:1e12", "at most 600 seconds"),
+])
+def test_zombie_reap_bad_ladder_fails_naming_it(args, message):
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap", args, "--check")
     assert rc != 0
-    assert result["failed"] is True
-    assert "SIGFOO" in result["msg"]
+    assert result["failed"] is True and message in result["msg"], result["msg"]
+
+
+def test_zombie_reap_takes_the_ladder_as_typed_ad_hoc(spawn):
+    tenant = spawn("--zombies", 2, namespace=True)
+    rc, result = adhoc("fleetops.zombie_reaper.zombie_reap", "ladder=SIGTERM:5,SIGKILL:5 reap=false confirm_seconds=0.2 "
+                       "restart_container_init=always limit_subtree=%d" % tenant.sandbox_pid, "--check")
+    assert rc == 0, result
+    assert result["policy"]["ladder"] == [{"signal": "SIGTERM", "wait": 5.0}, {"signal": "SIGKILL", "wait": 5.0}]
+    assert parent_entry(result, tenant.pid)["outcome"] == "would_signal" and tenant.alive()
 
 
 def test_playbook_sigchld_ladder_reaps_a_container_init_without_restart(spawn, tmp_path):

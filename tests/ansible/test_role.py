@@ -1,6 +1,7 @@
 """The reaper role applied to a throwaway root prefix on this machine (no service is touched)."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import yaml
 
 from conftest import PACKAGE, ROOT
 from zombie_reaper.config import read_config
-from zombie_reaper.options import POLICY_OPTIONS, Policy
+from zombie_reaper.options import POLICY_OPTIONS, Policy, module_argument_spec
 from test_modules import ansible_env
 
 ROLE = ROOT / "roles" / "reaper"
@@ -191,6 +192,19 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
     assert reap.returncode == 0, reap.stdout[-3000:]
     assert "parent_exited=1" in reap.stdout
     assert not tenant.alive()
+
+
+def test_reap_playbook_passes_every_module_option_and_refuses_others():
+    task = [t for t in yaml.safe_load((ROOT / "playbooks" / "reap.yml").read_text())[1]["tasks"]
+            if "fleetops.zombie_reaper.zombie_reap" in t][0]
+    assert set(task["fleetops.zombie_reaper.zombie_reap"]) == set(module_argument_spec(acting=True))
+    result = run_playbook("reap.yml", "-e", json.dumps({"zombie_reaper_hosts": "localhost",
+                                                        "reap_args": {"min_zombie": 3}}))
+    assert result.returncode != 0 and "not understood: min_zombie" in result.stdout, result.stdout[-2000:]
+    quiet = run_playbook("reap.yml", "--check", "-e", json.dumps({
+        "zombie_reaper_hosts": "localhost", "reap_args": {"limit_subtree": os.getpid(), "ladder": "SIGTERM:1"}}))
+    assert quiet.returncode == 0, quiet.stdout[-2000:]
+    assert "Using a template for task args" not in quiet.stdout + quiet.stderr
 
 
 @pytest.mark.parametrize("name", ["audit.yml", "reap.yml", "deploy.yml", "remove.yml"])

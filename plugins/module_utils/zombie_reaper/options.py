@@ -62,10 +62,9 @@ class Option(object):
         types = {"count": "int", "pid": "int", "seconds": "float", "bool": "bool", "choice": "str",
                  "patterns": "list", "path": "path", "text": "str", "container": "str", "percent": "float"}
         if self.kind == "ladder":
-            return {"type": "list", "elements": "dict", "options": {
-                "signal": {"type": "str", "required": True},
-                "wait": {"type": "float", "default": 5.0},
-            }}
+            # A list of {signal, wait}, or the node command's text form (ad hoc: -a 'ladder=SIGTERM:5,SIGKILL:5'):
+            # parse_ladder checks either, strictly.
+            return {"type": "raw"}
         spec = {"type": types[self.kind]}
         default = self.default if acting or self.info_default is None else self.info_default
         if default is not None:
