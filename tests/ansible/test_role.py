@@ -256,3 +256,27 @@ def test_deploy_and_remove_playbooks_on_a_staged_root(tmp_path):
     remove = run_playbook("remove.yml", "-e", variables)
     assert remove.returncode == 0, remove.stdout[-3000:]
     assert files_below(prefix) == []
+
+
+def role_variables_table():
+    """The role README's variables table, as meta/argument_specs.yml has it (first description item)."""
+    specs = yaml.safe_load((ROOT / "roles" / "reaper" / "meta" / "argument_specs.yml").read_text())
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, spec in specs["argument_specs"]["main"]["options"].items():
+        default = spec.get("default")
+        if isinstance(default, bool):
+            shown = "true" if default else "false"
+        elif isinstance(default, (list, dict)):
+            shown = yaml.safe_dump(default, default_flow_style=True, width=1000).strip()
+        else:
+            shown = "(none)" if default is None else str(default)
+        description = spec["description"]
+        first = " ".join(str(description[0] if isinstance(description, list) else description).split())
+        rows.append("| `%s` | `%s` | %s |" % (name, shown, first.replace("|", "\\|")))
+    return "\n".join(rows) + "\n"
+
+
+def test_role_readme_lists_every_variable_with_its_default():
+    table = role_variables_table()
+    assert table in (ROOT / "roles" / "reaper" / "README.md").read_text(), (
+        "roles/reaper/README.md differs from meta/argument_specs.yml; its table should be:\n" + table)
