@@ -12,6 +12,7 @@ APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate s
              # the REAP tests on aarch64: an emulated arm64 machine and 64- and 32-bit cross compilers
              qemu-system-arm cpio gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
              libc6-dev-armhf-cross)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -23,7 +24,6 @@ for pair in node:nodejs java:openjdk-17-jdk-headless go:golang-go; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
-    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -36,6 +36,18 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q -r requirements-dev.txt
     echo "$want" > "$stamp"
+fi
+
+# promtool (Debian's prometheus package) for the alert rules' tests: only the binary, unpacked into the
+# venv, so that no Prometheus server is installed or started on this machine.
+if [ ! -x "$VENV/bin/promtool" ]; then
+    echo "setup: unpacking promtool from Debian's prometheus package"
+    debs=$(mktemp -d)
+    chmod 0755 "$debs"  # apt downloads as _apt where it can
+    (cd "$debs" && { apt-get download -qq prometheus 2>/dev/null || { $SUDO apt-get update -qq && apt-get download -qq prometheus; }; })
+    dpkg-deb --fsys-tarfile "$debs"/prometheus_*.deb | tar -x -C "$debs" ./usr/bin/promtool
+    install -m 0755 "$debs/usr/bin/promtool" "$VENV/bin/promtool"
+    rm -rf "$debs"
 fi
 
 mkdir -p .collections/ansible_collections/fleetops
