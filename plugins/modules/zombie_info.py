@@ -82,6 +82,14 @@ signals_sent:
   returned: always
   type: int
   sample: 0
+legacy_files:
+  description:
+    - The provider guide's legacy script files found on the node (its cron entry, its script). Installed again,
+      it kills the parent of every zombie, container inits included; a warning says so.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 container_restarts:
   description: Always V(0) (nothing is restarted in info mode).
   returned: always

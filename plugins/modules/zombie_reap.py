@@ -339,6 +339,14 @@ signals_sent:
   returned: always
   type: int
   sample: 1
+legacy_files:
+  description:
+    - The provider guide's legacy script files found on the node (its cron entry, its script). Installed again,
+      it kills the parent of every zombie, container inits included; a warning says so.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 container_restarts:
   description:
     - Container inits that the restart gate let this run signal past the gentle rungs (SIGTERM, SIGKILL), that

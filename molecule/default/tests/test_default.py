@@ -62,7 +62,7 @@ def test_service_runs_unprivileged_and_exposure_matches_the_readme(host):
     assert "User=zombie-reaper" in unit and "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE" in unit
     output = host.check_output("systemd-analyze security --offline=true --no-pager zombie-reaper.service")
     measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", output).group(1))
-    promised = float(re.search(r"\| `zombie_reaper_reap: true` \| \*\*(\d+\.\d)\*\* \|", README.read_text()).group(1))
+    promised = float(re.search(r"\| REAP \(default\) \| \*\*(\d+\.\d)\*\* \|", README.read_text()).group(1))
     assert measured <= promised
 
 

@@ -12,6 +12,7 @@ from .attribution import pod_names
 from .case import Case
 from .classify import CLASS_HOST_PROCESS, NEVER_SIGNALLED, classify, reaper_lineage
 from .errors import NotRecorded, ReaperError
+from .legacy import legacy_files_present, legacy_warning
 from .parent import inspect_parent
 from .diagnosis import diagnose
 from .pressure import headroom, leak_rate_per_hour, seconds_left
@@ -44,6 +45,9 @@ def run(policy, mode=MODE_ACT, dry_run=False, progress=None):
 def _run_locked(policy, mode, dry_run, progress, started, now):
     state = State(policy.state_file)
     warnings = [state.warning] if state.warning else []
+    legacy = legacy_files_present(policy.proc_root)
+    if legacy:
+        warnings.append(legacy_warning(legacy))
 
     scan_started = time.monotonic()
     scan = SCANNERS[policy.backend](policy.proc_root, want_ppids=policy.limit_subtree is not None)
@@ -73,6 +77,7 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
                 unsaved = str(exc)
 
     report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids)
+    report["legacy_files"] = legacy
     if unsaved:
         report["warnings"].append("acted, but " + unsaved)
         raise NotRecorded("acted, but " + unsaved, report)
