@@ -18,8 +18,8 @@ def test_the_tarball_ships_what_a_user_runs_and_no_development_material(tmp_path
     with tarfile.open(tarball) as archive:
         names = set(archive.getnames())
     top = set(name.split("/")[0] for name in names)
-    assert top == {"MANIFEST.json", "FILES.json", "README.md", "LICENSE", "changelogs", "docs", "meta", "playbooks",
-                   "plugins", "roles"}, sorted(top)
+    assert top == {"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "LICENSE", "changelogs", "docs", "meta",
+                   "playbooks", "plugins", "roles"}, sorted(top)
     for needed in ("plugins/modules/zombie_reap.py", "plugins/modules/zombie_info.py",
                    "plugins/module_utils/zombie_reaper/engine.py", "plugins/module_utils/zombie_reaper/reap/cave.py",
                    "roles/reaper/meta/argument_specs.yml", "playbooks/reap.yml", "meta/runtime.yml",
