@@ -76,8 +76,7 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
             except ReaperError as exc:
                 unsaved = str(exc)
 
-    report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids)
-    report["legacy_files"] = legacy
+    report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids, legacy)
     if unsaved:
         report["warnings"].append("acted, but " + unsaved)
         raise NotRecorded("acted, but " + unsaved, report)

@@ -48,7 +48,7 @@ def format_metrics(report, ok=True):
     metric("zombies_reaped_in_place", "gauge", "Zombies the REAP rung made their parent reap (no signal).",
            [((), report["zombies_reaped_in_place"])])
     metric("legacy_script_present", "gauge", "1 if the provider guide's legacy kill script is installed on the node.",
-           [((), 1 if report.get("legacy_files") else 0)])
+           [((), 1 if report["legacy_files"] else 0)])
     metric("container_restarts", "gauge", "Container inits the last run restarted (SIGTERM/SIGKILL past the gate).",
            [((), report["container_restarts"])])
     pids = report["pids"]

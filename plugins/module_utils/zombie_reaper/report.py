@@ -27,7 +27,7 @@ def report_mode(mode, dry_run):
     return "info" if mode == "info" else ("dry_run" if dry_run else "reap")
 
 
-def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids):
+def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids, legacy_files):
     parents = []
     outcomes = Counter()
     signals_sent = 0
@@ -62,6 +62,7 @@ def build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_sec
         "run_seconds": round(time.monotonic() - started, 6),
         "pidfd": HAVE_PIDFD,
         "warnings": warnings,
+        "legacy_files": legacy_files,
         "policy": policy.describe(),
     }
 

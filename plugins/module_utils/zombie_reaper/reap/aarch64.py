@@ -14,11 +14,9 @@ that really runs again.
 import ctypes
 import struct
 
-from .ptrace import NT_ARM_SYSTEM_CALL, NT_PRSTATUS, PTRACE_GETREGSET, PTRACE_SETREGSET, IoVec, ptrace, signed
+from .ptrace import (ERESTART_RESTARTBLOCK, NT_ARM_SYSTEM_CALL, NT_PRSTATUS, PTRACE_GETREGSET, PTRACE_SETREGSET,
+                     RESTART_SAME_CALL, IoVec, ptrace)
 from .refusal import ReapRefused
-
-
-ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516  # kernel-internal
 
 
 class UserPtRegsAarch64(ctypes.Structure):
@@ -71,11 +69,6 @@ class Aarch64(object):
         return regs.pc
 
     @staticmethod
-    def after_syscall(_regs):
-        """Off an `svc` (no probe): no call of its own to restart."""
-        return False
-
-    @staticmethod
     def in_system_call(regs, code_at_pc):
         """On an `svc`: the kernel put it back there to restart the call (or it is about to make one)."""
         return Aarch64.on_syscall_insn(code_at_pc)
@@ -92,7 +85,7 @@ class Aarch64(object):
         direction), ``returned`` at the exit stop of the call let in, ``result`` its return value. The
         kernel's rule without a handler: the call again (restart_syscall after -ERESTART_RESTARTBLOCK);
         a call that finished goes on from its return. Returns (registers, whether a call restarts)."""
-        if -result in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK):
+        if -result in RESTART_SAME_CALL + (ERESTART_RESTARTBLOCK,):
             final = UserPtRegsAarch64.from_buffer_copy(interrupted)
             if -result == ERESTART_RESTARTBLOCK:
                 final.regs[8] = Aarch64.nr_restart_syscall
@@ -128,10 +121,6 @@ class Aarch64(object):
         regs.regs[8] = number
         for index, value in enumerate(args):
             regs.regs[index] = value
-
-    @staticmethod
-    def result(regs):
-        return signed(regs.regs[0])
 
 
 def _ldr(target, base, offset):

@@ -46,10 +46,9 @@ def mappings(proc_root, pid, tid):
 class Cave(object):
     """``size`` bytes at ``address`` in the tracee's private executable memory, and what they held."""
 
-    def __init__(self, tid, address, size):
+    def __init__(self, tid, address):
         self.tid = tid
         self.address = address
-        self.size = size
         self.original = None
 
     def install(self, code):
@@ -77,16 +76,16 @@ def find_cave(proc_root, pid, tid, size, near, reach):
     executable = [m for m in maps if m.perms == "r-xp" and m.named]
     executable.sort(key=lambda m: 0 if m.start <= near < m.end else min(abs(near - m.start), abs(near - m.end)))
     for mapping in executable:
-        for segment_end in _executable_segment_ends(tid, maps, mapping):
+        for segment_end in _executable_segment_ends(tid, maps, mapping, page):
             start = (segment_end + CAVE_ALIGNMENT - 1) & ~(CAVE_ALIGNMENT - 1)
             end = (segment_end + page - 1) & ~(page - 1)
             if (mapping.start <= start and end <= mapping.end and end - start >= size
                     and abs(start - near) < reach and abs(start + size - near) < reach):
-                return Cave(tid, start, size)
+                return Cave(tid, start)
     return None
 
 
-def _executable_segment_ends(tid, maps, mapping):
+def _executable_segment_ends(tid, maps, mapping, page):
     """Where the executable PT_LOAD segments of ``mapping``'s ELF file end, in the tracee's addresses."""
     first = [m for m in maps if m.file == mapping.file and m.offset == 0 and m.start <= mapping.start]
     if not first:
@@ -110,5 +109,5 @@ def _executable_segment_ends(tid, maps, mapping):
     at_zero = [vaddr for offset, vaddr, _memsz, _flags in loads if offset == 0]
     if not at_zero:
         return []
-    bias = base - (at_zero[0] & ~(os.sysconf("SC_PAGE_SIZE") - 1))
+    bias = base - (at_zero[0] & ~(page - 1))
     return [bias + vaddr + memsz for _offset, vaddr, memsz, flags in loads if flags & PF_X]

@@ -27,13 +27,13 @@ def reap_through_cave(round_, targets):
     tracee = round_.tracee
     arch = tracee.arch
     saved, final = round_.saved, round_.final
+    target = round_.next_target(targets)
+    if target is None:
+        return
     cave = find_cave(round_.proc_root, round_.parent.pid, tracee.tid, arch.cave_size, arch.pc(final),
                      arch.cave_reach)
     if cave is None:
         raise ReapRefused("no room for the resume code at the end of the parent's executable segments")
-    target = round_.next_target(targets)
-    if target is None:
-        return
     cave.install(arch.resume_code(cave.address, final))
     work = copy(saved)
     entered = False
@@ -70,9 +70,10 @@ def _leave(round_):
             # kernel's restart already applied.
             arch.set_syscall_number(tracee.tid, NO_SYSCALL)
             tracee.set_regs(final)
-        elif arch.name == "x86_64":
-            # At a signal stop: its own registers, so that the kernel decides about the signal and the
-            # interrupted call exactly as it would have (handler or not, SA_RESTART or not).
+        elif not arch.probes_restart:
+            # At a signal stop (x86_64, where the kernel decides about the restart after this stop): its
+            # own registers, so that the kernel decides about the signal and the interrupted call exactly as
+            # it would have (handler or not, SA_RESTART or not).
             tracee.set_regs(saved)
         elif round_.restarts:
             redeliver_in_own_call(tracee, final)

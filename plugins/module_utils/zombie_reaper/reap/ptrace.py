@@ -33,6 +33,9 @@ NT_PRSTATUS = 1
 NT_ARM_SYSTEM_CALL = 0x404
 WAIT_ALL_THREADS = 0x40000000  # __WALL
 NO_SYSCALL = -1
+# The kernel-internal restart codes an interrupted system call returns (include/linux/errno.h).
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
+RESTART_SAME_CALL = (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)  # without a handler: the same call again
 JOB_CONTROL_STOPS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 
@@ -98,11 +101,13 @@ def write_memory(tid, address, data):
     """Write ``data`` into the stopped tracee's memory, read-only (private) mappings included: PTRACE_POKEDATA
     goes through the kernel's forced access, copy-on-write, as a debugger's breakpoint does (no DAC on
     /proc/PID/mem needed). Whole words: the bytes around ``data`` are read first and written back as they were."""
+    if not data:
+        return
     start = address & ~7
     end = (address + len(data) + 7) & ~7
-    words = bytearray()
-    for word_address in range(start, end, 8):
-        words += _peek(tid, word_address)
+    words = bytearray(end - start)
+    words[:8] = _peek(tid, start)  # the edge words are only partly overwritten: keep their other bytes
+    words[-8:] = _peek(tid, end - 8)
     words[address - start:address - start + len(data)] = data
     for offset in range(0, len(words), 8):
         word = int.from_bytes(bytes(words[offset:offset + 8]), "little")

@@ -40,7 +40,7 @@ class Round(object):
         self.attempted = 0  # wait4 calls begun this round
         self.saved = None  # the registers at the stop the calls are injected from
         self.final = None  # the registers to resume with (the kernel's restart decision applied)
-        self.restarts = False  # the parent's own interrupted call runs again when it resumes
+        self.restarts = False  # aarch64, after the probe: the parent's own interrupted call runs again
 
     @property
     def pass_on_signal(self):
@@ -66,32 +66,28 @@ class Round(object):
             if event != PTRACE_EVENT_STOP:
                 tracee.pass_on_signal = signum  # a signal was on its way in: deliver it and retry later
                 return
-            if tracee.arch.probes_restart and self._on_syscall_insn():
-                if not self._probe_restart():
+            arch = tracee.arch
+            regs = tracee.get_regs()
+            code = read_memory(tracee.tid, arch.pc(regs), len(arch.syscall_insn))
+            in_call = arch.in_system_call(regs, code)
+            if arch.probes_restart and in_call:
+                if not self._probe_restart(regs):
                     return
             else:
-                self.saved = tracee.get_regs()
-                self.final = tracee.arch.resume_point(self.saved)
-                self.restarts = tracee.arch.after_syscall(self.saved)
-            self._inject()
+                self.saved, self.final = regs, arch.resume_point(regs)
+            self._inject(in_call)
         finally:
             if stop is not None:
                 self.stopped_seconds = time.monotonic() - stop
             tracee.detach()
 
-    def _on_syscall_insn(self):
-        tracee = self.tracee
-        pc = tracee.arch.pc(tracee.get_regs())
-        return read_memory(tracee.tid, pc, len(tracee.arch.syscall_insn)) == tracee.arch.syscall_insn
-
-    def _probe_restart(self):
+    def _probe_restart(self, interrupted):
         """aarch64, stopped on an `svc`: the kernel decides about restart_syscall only when it resumes, and
         its return code is gone from the registers. So let it into the call, stop it there at once (the
         interrupt cuts the call short: its exit stop shows the return code) and take the registers to
         resume with from that (Aarch64.restart_point). Every stop on the way is one the parent resumes from
         by itself. False at a signal stop instead (the signal is passed on; the zombies wait a round)."""
         tracee = self.tracee
-        interrupted = tracee.get_regs()
         if not tracee.resume(PTRACE_SYSCALL):
             return False
         tracee.syscall_stop(PTRACE_SYSCALL_INFO_ENTRY)
@@ -103,15 +99,14 @@ class Round(object):
         self.final, self.restarts = tracee.arch.restart_point(interrupted, self.saved, result)
         return True
 
-    def _inject(self):
-        tracee, arch = self.tracee, self.tracee.arch
-        saved = self.saved
+    def _inject(self, in_call):
+        """``in_call``: stopped in (or on) a system call, so not inside an rseq critical section."""
+        tracee = self.tracee
         read = read_stat(self.proc_root, self.parent.pid)
         if read is None or read["starttime"] != self.parent.starttime:
             raise ReapRefused("the parent's pid now belongs to another process")
-        code = read_memory(tracee.tid, arch.pc(saved), len(arch.syscall_insn))
-        if not arch.in_system_call(saved, code):  # maybe in user space, in an rseq critical section
-            inside = in_rseq_critical_section(tracee.tid, arch.pc(saved))
+        if not in_call:  # maybe in user space, in an rseq critical section
+            inside = in_rseq_critical_section(tracee.tid, tracee.arch.pc(self.saved))
             if inside is None:
                 raise ReapRefused("the parent was stopped in user space and this kernel cannot tell "
                                   "whether it sits in an rseq critical section")

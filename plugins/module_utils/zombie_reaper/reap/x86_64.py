@@ -6,11 +6,8 @@
 import ctypes
 import struct
 
-from .ptrace import PTRACE_GETREGS, PTRACE_SETREGS, ptrace, signed
+from .ptrace import ERESTART_RESTARTBLOCK, PTRACE_GETREGS, PTRACE_SETREGS, RESTART_SAME_CALL, ptrace, signed
 from .refusal import ReapRefused
-
-
-ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516  # kernel-internal
 
 
 class UserRegsX8664(ctypes.Structure):
@@ -73,13 +70,6 @@ class X8664(object):
         return regs.orig_rax != 2 ** 64 - 1
 
     @staticmethod
-    def set_call(regs, pc, number, args):
-        regs.rip = pc
-        regs.orig_rax = 2 ** 64 - 1  # not in a syscall: no restart fix-up for the injected call
-        regs.rax = number
-        regs.rdi, regs.rsi, regs.rdx, regs.r10 = args
-
-    @staticmethod
     def resume_point(regs):
         """The registers to resume with, the kernel's restart decision (for no handler) made here: the
         interrupted call runs again, restart_syscall for -ERESTART_RESTARTBLOCK (its restart block is
@@ -87,7 +77,7 @@ class X8664(object):
         final = type(regs).from_buffer_copy(regs)
         if X8664.after_syscall(regs):
             code = -signed(regs.rax)
-            if code in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND):
+            if code in RESTART_SAME_CALL:
                 final.rax, final.rip = regs.orig_rax, regs.rip - 2
             elif code == ERESTART_RESTARTBLOCK:
                 final.rax, final.rip = X8664.nr_restart_syscall, regs.rip - 2
@@ -113,8 +103,7 @@ class X8664(object):
     @staticmethod
     def enter_cave(regs, address, number, args):
         """``regs`` (the saved ones) made to run one call at the cave's `syscall`, rflags unchanged."""
-        X8664.set_call(regs, address, number, args)
-
-    @staticmethod
-    def result(regs):
-        return signed(regs.rax)
+        regs.rip = address
+        regs.orig_rax = 2 ** 64 - 1  # not in a syscall: no restart fix-up for the injected call
+        regs.rax = number
+        regs.rdi, regs.rsi, regs.rdx, regs.r10 = args
