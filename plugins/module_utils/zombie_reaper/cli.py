@@ -203,3 +203,7 @@ def main(argv=None):
             sys.stderr.write("zombie-reaper: error: could not record this run: %s\n" % failure)
         return EXIT_NOT_RECORDED
     return exit_code_for(report)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
