@@ -38,17 +38,22 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
     echo "$want" > "$stamp"
 fi
 
-# promtool (Debian's prometheus package) for the alert rules' tests: only the binary, unpacked into the
-# venv, so that no Prometheus server is installed or started on this machine.
-if [ ! -x "$VENV/bin/promtool" ]; then
-    echo "setup: unpacking promtool from Debian's prometheus package"
+# Single binaries from Debian packages, unpacked into the venv so that no daemon is installed or started on
+# this machine: promtool (prometheus) for the alert rules' tests; crontab (cron), which ansible.builtin.cron
+# requires on PATH even when it only edits the role's /etc/cron.d file in a staged root.
+unpack_binary() {
+    local package=$1 path=$2 debs
+    [ -x "$VENV/bin/$(basename "$path")" ] && return
+    echo "setup: unpacking $path from Debian's $package package"
     debs=$(mktemp -d)
     chmod 0755 "$debs"  # apt downloads as _apt where it can
-    (cd "$debs" && { apt-get download -qq prometheus 2>/dev/null || { $SUDO apt-get update -qq && apt-get download -qq prometheus; }; })
-    dpkg-deb --fsys-tarfile "$debs"/prometheus_*.deb | tar -x -C "$debs" ./usr/bin/promtool
-    install -m 0755 "$debs/usr/bin/promtool" "$VENV/bin/promtool"
+    (cd "$debs" && { apt-get download -qq "$package" 2>/dev/null || { $SUDO apt-get update -qq && apt-get download -qq "$package"; }; })
+    dpkg-deb --fsys-tarfile "$debs/${package}"_*.deb | tar -x -C "$debs" ".$path"
+    install -m 0755 "$debs$path" "$VENV/bin/$(basename "$path")"
     rm -rf "$debs"
-fi
+}
+unpack_binary prometheus /usr/bin/promtool
+command -v crontab >/dev/null || unpack_binary cron /usr/bin/crontab
 
 mkdir -p .collections/ansible_collections/fleetops
 ln -sfn ../../.. .collections/ansible_collections/fleetops/zombie_reaper

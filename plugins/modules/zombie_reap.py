@@ -245,7 +245,8 @@ parents:
     container:
       description: >-
         Attribution when the parent is in a container, else null; keys V(runtime), V(id), V(pod_uid),
-        V(pod_namespace), V(pod_name), V(pid_namespace), V(pid_in_container).
+        V(pod_namespace), V(pod_name), V(name) (the Kubernetes container name), V(pid_namespace),
+        V(pid_in_container).
       type: dict
     cgroup:
       description: The parent's cgroup path (the v2 path, else the v1 path that names its container), or null.
@@ -354,6 +355,16 @@ container_restarts:
   returned: always
   type: int
   sample: 0
+totals:
+  description:
+    - What the reaper has done on this node since its state file was created, this run included (the metrics'
+      C(_total) counters); null without O(state_file). C(runs) counts runs that acted and completed,
+      C(runs_failed) runs of the node command that stopped with an error, C(last_success) is the Unix time of
+      the last acting run that completed.
+  returned: always
+  type: dict
+  sample: {"runs": 42, "runs_failed": 0, "zombies_reaped_in_place": 1210, "zombies_cleared": 1214,
+           "container_restarts": 0, "signals_sent": {"SIGCHLD": 4}, "last_success": 1796180400.123}
 zombies_reaped_in_place:
   description: Zombies the REAP rung made their parents reap (no signal sent).
   returned: always

@@ -18,8 +18,8 @@ from test_modules import ansible_env
 ROLE = ROOT / "roles" / "reaper"
 
 
-def apply_role(prefix, tmp_path, check=False, **variables):
-    """Run the role against localhost with every path below ``prefix``; return (rc, stats, output)."""
+def apply_role(prefix, tmp_path, check=False, fails=False, **variables):
+    """Run the role against localhost with every path below ``prefix``; return (stats, output)."""
     variables.setdefault("zombie_reaper_root_prefix", str(prefix))
     playbook = tmp_path / "site.yml"
     playbook.write_text(textwrap.dedent("""\
@@ -36,7 +36,7 @@ def apply_role(prefix, tmp_path, check=False, **variables):
     result = subprocess.run(command, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300,
                             check=False)
     output = json.loads(result.stdout) if result.stdout.startswith("{") else {}
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert (result.returncode != 0) == fails, result.stdout[-4000:] + result.stderr[-2000:]
     return output["stats"]["localhost"], output
 
 
@@ -85,7 +85,13 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     timer = (prefix / "etc/systemd/system/zombie-reaper.timer").read_text()
     assert "OnUnitActiveSec=5min" in timer and "RandomizedDelaySec=60" in timer
     service = (prefix / "etc/systemd/system/zombie-reaper.service").read_text()
-    assert "ReadWritePaths=/var/log/zombie-reaper /var/lib/zombie-reaper /var/lib/node-exporter" in service
+    # The sandbox gets no write access to node_exporter's directory: a root step moves the metrics in.
+    assert "ReadWritePaths=/var/log/zombie-reaper /var/lib/zombie-reaper\n" in service
+    assert "ExecStart=/usr/local/bin/zombie-reaper --textfile /var/lib/zombie-reaper/zombie_reaper.prom\n" in service
+    assert ("ExecStopPost=+/usr/local/bin/zombie-reaper --publish-metrics /var/lib/zombie-reaper/zombie_reaper.prom\n"
+            in service)
+    config = read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
+    assert config["textfile"] == "/var/lib/node-exporter/zombie_reaper.prom"
     assert "SendSIGKILL=no" in service  # a stop never SIGKILLs the reaper mid-round
     # second run: nothing changes
     stats, _output = apply_role(prefix, tmp_path, **variables)
@@ -110,7 +116,14 @@ def test_cron_flavour_takes_one_lock_and_a_valid_logrotate(tmp_path):
     apply_role(prefix, tmp_path, zombie_reaper_scheduler="cron", zombie_reaper_interval_minutes=2)
     cron = (prefix / "etc/cron.d/zombie-reaper").read_text()
     line = [x for x in cron.splitlines() if x.startswith("*/2 ")]
-    assert line and line[0].endswith("; /usr/local/bin/zombie-reaper >/dev/null 2>&1") and "flock" not in line[0]
+    # stderr (an error before the log opens among it) is kept, not thrown away
+    assert line and line[0].endswith("; /usr/local/bin/zombie-reaper --json >/dev/null "
+                                     "2>>/var/log/zombie-reaper/errors.log") and "flock" not in line[0]
+    assert 'SHELL="/bin/bash"' in cron and os.stat(prefix / "etc/cron.d/zombie-reaper").st_mode & 0o777 == 0o644
+    # another interval replaces the entry, it does not add one
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="cron", zombie_reaper_interval_minutes=120)
+    jobs = [x for x in (prefix / "etc/cron.d/zombie-reaper").read_text().splitlines() if "zombie-reaper --json" in x]
+    assert len(jobs) == 1 and jobs[0].startswith("0 */2 * * * root "), jobs
     # one lock: the state file's own, which every acting run holds (a held lock: exit 3)
     config = (prefix / "etc/zombie-reaper/reaper.conf").read_text()
     assert "state_file = /var/lib/zombie-reaper/state.json" in config and "\nlock =" not in config
@@ -280,3 +293,32 @@ def test_role_readme_lists_every_variable_with_its_default():
     table = role_variables_table()
     assert table in (ROOT / "roles" / "reaper" / "README.md").read_text(), (
         "roles/reaper/README.md differs from meta/argument_specs.yml; its table should be:\n" + table)
+
+
+@pytest.mark.parametrize("layout", ["var/lib/prometheus/node-exporter", "var/lib/node_exporter"])
+def test_metrics_go_where_node_exporter_reads_on_either_layout(tmp_path, layout):
+    prefix = tmp_path / "root"
+    (prefix / layout).mkdir(parents=True)
+    os.chmod(prefix / layout, 0o755)
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd")
+    config = read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
+    assert config["textfile"] == "/%s/zombie_reaper.prom" % layout
+    assert os.stat(prefix / layout).st_mode & 0o777 == 0o755  # the directory is left as it is
+
+
+def test_no_node_exporter_directory_means_no_metrics_said_plainly(tmp_path):
+    prefix = tmp_path / "root"
+    _stats, output = apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd")
+    assert "textfile" not in read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
+    assert "no metrics are written" in json.dumps(output)
+    assert "--publish-metrics" not in (prefix / "etc/systemd/system/zombie-reaper.service").read_text()
+
+
+def test_a_textfile_path_that_cannot_work_fails_the_deploy(tmp_path):
+    prefix = tmp_path / "root"
+    (prefix / "var/lib").mkdir(parents=True)
+    (prefix / "var/lib/ne").write_text("a file, not a directory\n")
+    _stats, output = apply_role(prefix, tmp_path, fails=True, zombie_reaper_textfile_dir="/var/lib/ne")
+    assert "exists and is not a directory" in json.dumps(output)
+    _stats, output = apply_role(prefix, tmp_path, fails=True, zombie_reaper_textfile_dir="relative/dir")
+    assert "must be auto" in json.dumps(output)

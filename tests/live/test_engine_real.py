@@ -256,7 +256,7 @@ def test_the_psutil_backend_works_from_the_node_command_without_site_packages(sp
 
 
 def test_node_command_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "zombie_reaper", "--version"], cwd=MODULE_UTILS,
+    result = subprocess.run([sys.executable, "-m", "zombie_reaper.cli", "--version"], cwd=MODULE_UTILS,
                             capture_output=True, text=True, timeout=60, check=False)
     galaxy = re.search(r"^version: (\S+)$", (ROOT / "galaxy.yml").read_text(), re.M).group(1)
     assert result.returncode == 0 and result.stdout == "zombie-reaper %s\n" % galaxy, result  # one version
@@ -445,5 +445,5 @@ def test_corrupt_state_file_is_reported_and_replaced(spawn, tmp_path):
     tenant = spawn("--zombies", 1)
     report = engine.run(policy(limit_subtree=tenant.pid, state_file=str(state_file)))
     assert any("corrupt" in w for w in report["warnings"])
-    assert json.loads(state_file.read_text())["version"] == 2
+    assert json.loads(state_file.read_text())["version"] == 3
     assert alive(tenant.pid)

@@ -52,7 +52,7 @@ def test_a_run_that_acted_and_could_not_log_prints_its_report_and_exits_5(spawn,
     assert [s["signal"] for s in parent_entry(report, tenant.pid)["signals"]] == ["SIGCHLD"]
     assert "could not record this run" in result.stderr and "log file" in result.stderr
     assert log.read_text() == "x" * 4000 + "\n"  # the line is whole or absent: here absent
-    assert json.loads(state.read_text())["version"] == 2  # what could be saved was
+    assert json.loads(state.read_text())["version"] == 3  # what could be saved was
     assert tenant.zombies() == []
 
 

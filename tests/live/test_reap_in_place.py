@@ -142,6 +142,8 @@ def assert_untouched_afterwards(parent):
     """Same process, no tracer left, same signal masks, and its own parent saw no stop, continue or exit."""
     assert parent.alive()
     assert parent.status("TracerPid") == 0
+    # Waited for: a parent resumed into a restarted sigsuspend() shows its own mask until it is back inside.
+    wait_until(lambda: parent.signal_state() == parent.signals_at_start, timeout=2)
     assert parent.signal_state() == parent.signals_at_start
     assert not [line for line in parent.read_lines(0.2) + parent.lines if line.startswith("monitor-event")]
 

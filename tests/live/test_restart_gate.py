@@ -56,13 +56,17 @@ def test_a_container_at_its_limit_is_restarted_once_and_the_budget_stops_the_nex
     entry = parent_entry(report, first.pid)
     assert [s["signal"] for s in entry["signals"] if s["result"] == "sent"] == ["SIGKILL"], entry
     assert entry["restarted"] is True and report["container_restarts"] == 1
-    assert "\nzombie_reaper_container_restarts 1\n" in format_metrics(report)
+    metrics = format_metrics(report)
+    assert "\nzombie_reaper_container_restarts_total 1\n" in metrics
+    assert '\nzombie_reaper_signals_sent_total{signal="SIGKILL"} 1\n' in metrics
     assert not first.alive()
     second = tenant_in(spawn, pids_cgroup, "full-2", 1)  # another container, as full
     report = engine.run(policy(limit_subtree=second.sandbox_pid, state_file=state, restart_budget=1, **GATED))
     entry = parent_entry(report, second.pid)
     assert entry["outcome"] == "held" and "restart budget is spent: 1 container-init restart" in entry["detail"]
-    assert entry["restarted"] is False and "\nzombie_reaper_container_restarts 0\n" in format_metrics(report)
+    metrics = format_metrics(report)  # the totals persist across runs: still the one restart
+    assert entry["restarted"] is False and "\nzombie_reaper_container_restarts_total 1\n" in metrics
+    assert "\nzombie_reaper_runs_total 2\n" in metrics
     assert second.alive() and len(second.zombies()) == 3
     assert len(json.load(open(state))["restarts"]) == 1
 

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fleetops
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which container and pod a process belongs to: /proc/PID/cgroup (v1 and v2) and /var/log/pods."""
+"""Which container and pod a process belongs to: /proc/PID/cgroup (v1 and v2), /var/log/pods and
+/var/log/containers (kubelet's log layout names every pod and container)."""
 
 import os
 import re
@@ -88,3 +89,21 @@ def pod_names(pods_log_dir):
         if len(parts) >= 3:
             pods[parts[-1]] = ("_".join(parts[:-2]) if len(parts) > 3 else parts[0], parts[-2])
     return pods
+
+
+# kubelet's /var/log/containers/<pod>_<namespace>_<container>-<id>.log (none of the names may hold "_").
+_CONTAINER_LOG_RE = re.compile(r"^[^_]+_[^_]+_([^_]+)-(%s)\.log$" % _HEX64)
+
+
+def container_names(pods_log_dir):
+    """Map container id -> Kubernetes container name, from the /var/log/containers beside ``pods_log_dir``."""
+    names = {}
+    try:
+        entries = os.listdir(os.path.join(os.path.dirname(os.path.abspath(pods_log_dir)), "containers"))
+    except OSError:
+        return names
+    for entry in entries:
+        match = _CONTAINER_LOG_RE.match(entry)
+        if match:
+            names[match.group(2)] = match.group(1)
+    return names

@@ -13,9 +13,10 @@ from .engine import MODE_ACT, MODE_INFO, run
 from .errors import (EXIT_CODES_HELP, EXIT_NOT_RECORDED, EXIT_OK, EXIT_USAGE, ConfigError, LockBusy, NotRecorded,
                      ReaperError)
 from .files import append_whole, check_appendable, check_directory, lock_exclusively
-from .metrics import format_metrics, write_textfile
+from .metrics import format_metrics, publish_textfile, write_textfile
 from .options import COMMAND_OPTIONS, OPTIONS, POLICY_OPTIONS, Policy
 from .report import exit_code_for, format_summary
+from .state import count_failed_run
 from .version import VERSION
 
 # Flags of the command itself (not options): name -> help.
@@ -23,6 +24,8 @@ SWITCHES = (
     ("--config", "FILE", "INI file with a [reaper] section holding any of the options below"),
     ("--info", None, "read only: report zombies and classes, never signal"),
     ("--json", None, "print the JSON report instead of the summary"),
+    ("--publish-metrics", "FILE", "only move metrics FILE to the textfile path, atomically (the service's root "
+     "step)"),
 )
 
 
@@ -34,6 +37,7 @@ class Command(object):
         self.config = None
         self.info = False
         self.json = False
+        self.publish = None
 
 
 def parse_command_line(argv):
@@ -60,7 +64,7 @@ def parse_command_line(argv):
                 raise ConfigError("%s takes no value" % flag)
             command.values[negated.name] = False
             continue
-        if option is None and flag != "--config":
+        if option is None and flag not in ("--config", "--publish-metrics"):
             raise ConfigError("unknown argument %r (see --help)" % arg)
         if option is not None and option.kind == "bool":
             if sep:
@@ -71,7 +75,9 @@ def parse_command_line(argv):
             if not args:
                 raise ConfigError("%s needs a value" % flag)
             value = args.pop(0)
-        if option is None:
+        if flag == "--publish-metrics":
+            command.publish = value
+        elif option is None:
             command.config = value
         elif option.kind == "patterns":
             command.values.setdefault(option.name, []).append(value)
@@ -147,11 +153,12 @@ def record(settings, report):
     return failures
 
 
-def _record_error(settings, exc):
-    """A scheduled run has no terminal: put the error where the provider looks (log, metrics), except in the
-    output that is itself the error."""
+def _record_error(settings, state_file, exc):
+    """A scheduled run has no terminal: put the error where the provider looks (log, metrics, the failed-runs
+    total), except in the output that is itself the error."""
     if isinstance(exc, LockBusy):
         return
+    totals = count_failed_run(state_file) if settings.get("textfile") else None
     failed = getattr(exc, "path", None)
     log, textfile = settings.get("log"), settings.get("textfile")
     try:
@@ -159,7 +166,7 @@ def _record_error(settings, exc):
             append_log(log, {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": os.uname().nodename,
                              "error": str(exc), "exit_code": exc.exit_code})
         if textfile and failed not in (textfile, os.path.dirname(os.path.abspath(textfile))):
-            write_textfile(textfile, format_metrics(None, ok=False))
+            write_textfile(textfile, format_metrics(None, ok=False, totals=totals))
     except ReaperError as secondary:
         sys.stderr.write("zombie-reaper: error: %s\n" % secondary)
 
@@ -167,9 +174,12 @@ def _record_error(settings, exc):
 def main(argv=None):
     lock = None
     settings = {}
+    options = {}
     try:
         command = parse_command_line(sys.argv[1:] if argv is None else argv)
         options, settings = options_from_command(command)
+        if command.publish is not None:
+            return _publish(command.publish, settings)
         policy = Policy.from_options(**options)
         if settings["lock"]:
             lock = lock_exclusively(settings["lock"], "lock file")
@@ -189,7 +199,7 @@ def main(argv=None):
         sys.stderr.write("zombie-reaper: error: %s\n" % exc)
         if exc.exit_code == EXIT_USAGE:
             sys.stderr.write("(zombie-reaper --help lists the options)\n")
-        _record_error(settings, exc)
+        _record_error(settings, options.get("state_file"), exc)
         return exc.exit_code
     finally:
         if lock is not None:
@@ -203,6 +213,19 @@ def main(argv=None):
             sys.stderr.write("zombie-reaper: error: could not record this run: %s\n" % failure)
         return EXIT_NOT_RECORDED
     return exit_code_for(report)
+
+
+def _publish(source, settings):
+    """Runs as root beside the service: it touches nothing but the two metrics files (no state, no log)."""
+    try:
+        if not settings["textfile"]:
+            raise ConfigError("--publish-metrics needs the textfile path (--textfile or the config's textfile)")
+        if not publish_textfile(source, settings["textfile"]):
+            sys.stderr.write("zombie-reaper: no metrics to publish at %s (the run wrote none)\n" % source)
+    except ReaperError as exc:
+        sys.stderr.write("zombie-reaper: error: %s\n" % exc)
+        return exc.exit_code
+    return EXIT_OK
 
 
 if __name__ == "__main__":

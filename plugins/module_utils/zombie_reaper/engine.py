@@ -8,7 +8,7 @@ import os
 import time
 
 from .act import run_ladder
-from .attribution import pod_names
+from .attribution import container_names, pod_names
 from .case import Case
 from .classify import CLASS_HOST_PROCESS, NEVER_SIGNALLED, classify, reaper_lineage
 from .errors import NotRecorded, ReaperError
@@ -61,32 +61,33 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
     _assess(cases, state, pids, now)
     eligible = _eligible(candidates, policy)
 
-    unsaved = None
+    acting = mode == MODE_ACT and not dry_run
     if mode == MODE_INFO:
         _predict_reap(eligible, policy)
     else:
         eligible = _cap(eligible, policy)
-        if not dry_run:
+        if acting:
             _check_rights(eligible)
             state.check_writable()
         run_ladder(eligible, policy, state, now, dry_run, progress)
-        if not dry_run:
-            try:
-                state.save(live_keys, now, policy.container_init_cooldown)
-            except ReaperError as exc:
-                unsaved = str(exc)
 
     report = build_report(cases, scan, policy, mode, dry_run, warnings, outside, scan_seconds, started, pids, legacy)
-    if unsaved:
-        report["warnings"].append("acted, but " + unsaved)
-        raise NotRecorded("acted, but " + unsaved, report)
+    # What the node has done so far, this run included (None without a state file).
+    report["totals"] = state.totals if policy.state_file else None
+    if acting:
+        state.count_run(report)
+        try:
+            state.save(live_keys, now, policy.container_init_cooldown)
+        except ReaperError as exc:
+            report["warnings"].append("acted, but %s" % exc)
+            raise NotRecorded("acted, but %s" % exc, report) from None
     return report
 
 
 def _inspect(scan, policy):
     """A Case per parent inside the limits, classified; worst first. Returns (cases, zombies outside)."""
     lineage = reaper_lineage(policy.proc_root)
-    pods = None
+    pods = names = None
     cases = []
     outside = 0
     for ppid, zombies in scan.zombies_by_parent.items():
@@ -98,6 +99,10 @@ def _inspect(scan, policy):
             if pods is None:
                 pods = pod_names(policy.pods_log_dir)
             parent.pod = pods.get(parent.cgroup["pod_uid"])
+            if parent.pod and parent.cgroup.get("id"):
+                if names is None:
+                    names = container_names(policy.pods_log_dir)
+                parent.container_name = names.get(parent.cgroup["id"])
         if not _within_limits(parent, policy, scan.ppid_of):
             outside += len(zombies)
             continue

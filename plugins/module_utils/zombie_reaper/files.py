@@ -8,6 +8,7 @@ import binascii
 import errno
 import fcntl
 import os
+import stat
 
 from .errors import LockBusy, OutputError, ReaperError
 
@@ -52,7 +53,8 @@ def _create_exclusive(directory, stem):
 
 def write_atomically(path, data, mode, what, durable=False):
     """Replace ``path`` with ``data`` (bytes): a temp file in its directory, renamed over it; on any failure
-    the temp file is removed and ``path`` is as it was."""
+    the temp file is removed and ``path`` is as it was. Written by root (a run by hand), the file keeps the
+    owner of the one it replaces, else takes its directory's: the service user can still read its state."""
     directory = os.path.dirname(os.path.abspath(path))
     tmp = None
     try:
@@ -60,6 +62,8 @@ def write_atomically(path, data, mode, what, durable=False):
         try:
             _write_all(fd, data)
             os.fchmod(fd, mode)
+            if os.geteuid() == 0:
+                _keep_owner(fd, path, directory)
             if durable:
                 os.fsync(fd)
         finally:
@@ -74,6 +78,32 @@ def write_atomically(path, data, mode, what, durable=False):
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def _keep_owner(fd, path, directory):
+    try:
+        owner = os.lstat(path)
+    except OSError:
+        owner = os.stat(directory)
+    os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
+def read_small_file(path, limit, what):
+    """The bytes of a regular file (never through a link), None when it does not exist; an error past
+    ``limit`` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError("cannot read the %s %s: %s" % (what, path, exc.strerror or exc), path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            raise OutputError("the %s %s is not a regular file of at most %d bytes" % (what, path, limit), path)
+        return os.read(fd, limit + 1)
+    finally:
+        os.close(fd)
 
 
 def append_whole(path, data, what):

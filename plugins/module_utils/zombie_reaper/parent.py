@@ -28,6 +28,7 @@ class Parent(object):
         self.pidns = None
         self.cgroup = empty_cgroup()
         self.pod = None
+        self.container_name = None  # the Kubernetes container name, from kubelet's log layout
         self.klass = None
         self.reason = None
         self.zombies = []
@@ -80,9 +81,11 @@ class Parent(object):
             return None
         data = {"runtime": self.cgroup.get("runtime"), "id": self.cgroup.get("id"),
                 "pod_uid": self.cgroup.get("pod_uid"), "pod_namespace": None, "pod_name": None,
-                "pid_namespace": self.pidns, "pid_in_container": self.nspid[-1] if self.nested else None}
+                "pid_namespace": self.pidns, "pid_in_container": self.nspid[-1] if self.nested else None,
+                "name": None}
         if self.pod:
             data["pod_namespace"], data["pod_name"] = self.pod
+            data["name"] = self.container_name
         return data
 
 

@@ -7,7 +7,7 @@ from proc_fixture import CRI_ID, DOCKER_ID, POD_UID, write_proc_tree
 from zombie_reaper.engine import MODE_INFO, run
 from zombie_reaper.options import Policy
 from zombie_reaper.report import format_summary
-from zombie_reaper.state import State
+from zombie_reaper.state import State, empty_totals
 
 
 def test_fixture_proc_tree_groups_and_attributes(tmp_path):
@@ -60,7 +60,8 @@ def test_state_file_with_wrong_layout_is_replaced(tmp_path):
     state = State(str(path))
     assert "unexpected layout" in state.warning and state.first_seen == {}
     state.save(set(), 100.0, 10)
-    assert json.loads(path.read_text()) == {"version": 2, "first_seen": {}, "escalated": {}, "restarts": []}
+    assert json.loads(path.read_text()) == {"version": 3, "first_seen": {}, "escalated": {}, "restarts": [],
+                                            "totals": empty_totals()}
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
 
 
