@@ -28,7 +28,8 @@ demo-sandbox: setup
 test: setup test-python test-aarch64 test-ansible lint sanity molecule
 	@echo "make test: all suites passed"
 
-# Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), absent.
+# Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), node_exporter (Debian's
+# package serves our metrics), absent.
 molecule: images
 	$(BIN)/molecule test --all
 
