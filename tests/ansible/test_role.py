@@ -66,13 +66,14 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
         path.write_text("legacy\n")
     variables = dict(zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/node-exporter",
                      zombie_reaper_alert_rules_path="/etc/prometheus/rules/zombie-reaper.rules.yml",
+                     zombie_reaper_runbook_url="https://wiki.example.invalid/zombies",
                      zombie_reaper_protect=["pod:payments/*", "my-agent"])
     stats, _output = apply_role(prefix, tmp_path, **variables)
     assert stats["changed"] > 0 and stats["failures"] == 0
     assert files_below(prefix) == sorted([
         "etc/logrotate.d/zombie-reaper", "etc/prometheus/rules/zombie-reaper.rules.yml",
         "etc/systemd/system/zombie-reaper.service", "etc/systemd/system/zombie-reaper.timer",
-        "etc/zombie-reaper/reaper.conf", "usr/local/bin/zombie-reaper"]
+        "etc/zombie-reaper/reaper.conf", "usr/local/bin/zombie-reaper", "usr/local/share/doc/zombie-reaper/runbook.md"]
         + ["usr/local/lib/zombie-reaper/zombie_reaper/" + name for name in package_files()])
     assert not any(p.exists() for p in legacy)
     # the engine installed is the collection's package itself, file for file
@@ -93,6 +94,11 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     config = read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))
     assert config["textfile"] == "/var/lib/node-exporter/zombie_reaper.prom"
     assert "SendSIGKILL=no" in service  # a stop never SIGKILLs the reaper mid-round
+    assert "Documentation=file:///usr/local/share/doc/zombie-reaper/runbook.md\n" in service
+    assert (prefix / "usr/local/share/doc/zombie-reaper/runbook.md").read_text() == (ROOT / "docs/runbook.md").read_text()
+    rules = yaml.safe_load((prefix / "etc/prometheus/rules/zombie-reaper.rules.yml").read_text())["groups"][0]["rules"]
+    assert [r["annotations"]["runbook_url"] for r in rules] == [
+        "https://wiki.example.invalid/zombies#" + r["alert"].lower() for r in rules]
     # second run: nothing changes
     stats, _output = apply_role(prefix, tmp_path, **variables)
     assert stats["changed"] == 0
