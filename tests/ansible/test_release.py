@@ -60,3 +60,30 @@ def test_galaxy_importer_accepts_the_tarball_offline(tarball, tmp_path):
     for module in ("zombie_reap", "zombie_info"):
         assert docs[("module", module)]["doc_strings"]["doc"]["options"], module
     assert "zombie_reaper_state" in docs[("role", "reaper")]["readme_html"]
+
+
+def test_the_collection_needs_nothing_in_an_execution_environment(tarball, tmp_path):
+    """ansible-builder's view of the installed collection (meta/execution-environment.yml), and the example EE
+    definition's build context, made offline with the tarball it names."""
+    env = dict(ansible_env())
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    installed = tmp_path / "collections"
+    subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(installed), str(tarball)], env=env,
+                   capture_output=True, text=True, timeout=300, check=True)
+    result = subprocess.run(["ansible-builder", "introspect", str(installed)], env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout.split("---", 1)[1]) == {"python": [], "system": []}, result.stdout
+    definition = yaml.safe_load((ROOT / "docs" / "execution-environment.yml").read_text())
+    names = [c["name"] for c in definition["dependencies"]["galaxy"]["collections"]]
+    assert names == [tarball.name]  # the example installs this release's tarball
+    build = tmp_path / "ee"
+    build.mkdir()
+    (build / "execution-environment.yml").write_text((ROOT / "docs" / "execution-environment.yml").read_text())
+    (build / tarball.name).write_bytes(tarball.read_bytes())
+    result = subprocess.run(["ansible-builder", "create", "-f", "execution-environment.yml", "-c", "context"],
+                            cwd=str(build), env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    containerfile = (build / "context" / "Containerfile").read_text()
+    assert "ansible-galaxy collection install" in containerfile
+    assert (build / "context" / "_build" / "collections" / tarball.name).exists()

@@ -191,7 +191,8 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
 def run_playbook(name, *extra):
     inventory = "localhost ansible_connection=local ansible_python_interpreter=auto_silent,"
     result = subprocess.run(["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / name)] + list(extra),
-                            cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACK_RESULT_FORMAT="json"),
+                            cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default",
+                                               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_SHOW_CUSTOM_STATS="1"),
                             capture_output=True, text=True, timeout=300, check=False)
     return result
 
@@ -211,6 +212,12 @@ def test_audit_and_reap_playbooks_print_a_fleet_table(spawn):
     assert reap.returncode == 0, reap.stdout[-3000:]
     assert "parent_exited=1" in reap.stdout
     assert not tenant.alive()
+    # The same summary as data for the next step of an AWX/AAP workflow (set_stats).
+    for run in (audit, reap):
+        stats = json.loads(re.search(r"RUN: (\{.*\})\s*$", run.stdout, re.S).group(1))["zombie_reaper_fleet"]
+        assert set(stats["hosts"]) == {"localhost"} and stats["failed_hosts"] == []
+        assert stats["zombies"] == stats["hosts"]["localhost"]["zombies"] >= 4
+    assert stats["mode"] == "reap" and stats["container_restarts"] == 1 and stats["zombies_cleared"] >= 4
 
 
 def test_reap_playbook_passes_every_module_option_and_refuses_others():
@@ -231,6 +238,29 @@ def test_a_host_pattern_that_matches_nothing_fails_the_playbook(name):
     result = run_playbook(name, "-e", "zombie_reaper_hosts=kube_node")  # kubespray's group, absent here
     assert result.returncode != 0
     assert "zombie_reaper_hosts 'kube_node' matches no host of this inventory" in result.stdout, result.stdout[-2000:]
+
+
+def test_a_kubespray_inventory_is_audited_by_its_kube_node_group(tmp_path):
+    """kubespray's layout (kube_node and kube_control_plane under k8s_cluster), run by the installed name."""
+    inventory = tmp_path / "hosts.yaml"
+    inventory.write_text(textwrap.dedent("""\
+        all:
+          children:
+            k8s_cluster:
+              children:
+                kube_control_plane:
+                  hosts: {}
+                kube_node:
+                  hosts:
+                    node1: {ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}
+        """))
+    playbook = tmp_path / "audit.yml"
+    playbook.write_text("- name: Audit\n  ansible.builtin.import_playbook: fleetops.zombie_reaper.audit\n")
+    result = subprocess.run(["ansible-playbook", "-i", str(inventory), str(playbook), "-e", "zombie_reaper_hosts=kube_node"],
+                            cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default",
+                                               ANSIBLE_CALLBACK_RESULT_FORMAT="json"), capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert result.returncode == 0 and "TOP OFFENDERS" in result.stdout and "node1" in result.stdout, result.stdout[-3000:]
 
 
 def test_reap_playbook_stops_once_the_fleet_restart_budget_is_spent(spawn):

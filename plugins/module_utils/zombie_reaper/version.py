@@ -3,4 +3,4 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The engine's version (the collection's)."""
 
-VERSION = "2.0.0"
+VERSION = "3.0.0"
