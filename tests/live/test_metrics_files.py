@@ -41,8 +41,8 @@ def test_totals_survive_runs_and_a_failed_run_is_counted(spawn, tmp_path):
     assert sample(text, "runs_total") == 2 and sample(text, "runs_failed_total") == 0
     assert sample(text, "zombies_cleared_total") == 6 == sum(r["zombies_cleared"] for r in reports)
     assert sample(text, "container_restarts_total") == 2
-    sent = dict((k, int(v)) for k, v in re.findall(r'^zombie_reaper_signals_sent_total\{signal="(\w+)"\} (\d+)$',
-                                                    text, re.M))
+    found = re.findall(r'^zombie_reaper_signals_sent_total\{signal="(\w+)"\} (\d+)$', text, re.M)
+    sent = dict((k, int(v)) for k, v in found)
     expected = {}
     for report in reports:
         for signal in report["parents"][0]["signals"]:

@@ -110,8 +110,8 @@ def container_key(container):
     """The label values of a parent's container (all empty for a host process)."""
     if not container:
         return _HOST
-    ident = (container.get("id") or "")[:12] or ("pidns:%s" % container["pid_namespace"]
-                                                if container.get("pid_namespace") else "")
+    pidns = container.get("pid_namespace")
+    ident = (container.get("id") or "")[:12] or ("pidns:%s" % pidns if pidns else "")
     return (container.get("runtime") or "", ident, container.get("pod_namespace") or "",
             container.get("pod_name") or "", container.get("name") or "")
 
