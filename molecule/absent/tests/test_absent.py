@@ -12,6 +12,7 @@ GONE = [
     "/etc/zombie-reaper",
     "/var/log/zombie-reaper",
     "/var/lib/zombie-reaper",
+    "/usr/local/share/doc/zombie-reaper",
     "/etc/cron.d/kill_zombie_parents",
     "/usr/local/bin/kill_zombie_parents.sh",
 ]

@@ -11,7 +11,8 @@ def test_cron_file_runs_the_reaper_every_minute(host):
     cron = host.file("/etc/cron.d/zombie-reaper")
     assert cron.exists and cron.mode == 0o644
     lines = [entry for entry in cron.content_string.splitlines() if entry.startswith("*/1 * * * * root ")]
-    assert len(lines) == 1 and lines[0].endswith("/usr/local/bin/zombie-reaper >/dev/null 2>&1"), lines
+    assert len(lines) == 1 and lines[0].endswith(
+        "/usr/local/bin/zombie-reaper --json >/dev/null 2>>/var/log/zombie-reaper/errors.log"), lines
     assert not host.file("/etc/systemd/system/zombie-reaper.timer").exists
 
 
@@ -29,3 +30,6 @@ def test_a_run_from_cron_clears_the_leaky_tenant(host):
     assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry
     assert entry["zombies_reaped_in_place"] >= 1 and entry["signals"][0]["signal"] == "REAP"
     assert node.tenant_pid(host, "leaky-tenant") == entry["pid"]
+    # What the runs printed on stderr is kept (an error before the log opens would be there): nothing.
+    errors = host.file("/var/log/zombie-reaper/errors.log")
+    assert errors.exists and errors.content_string == ""

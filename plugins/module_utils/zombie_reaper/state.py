@@ -112,7 +112,7 @@ def lock_state(path):
 def count_failed_run(path):
     """A run that stopped with an error: one more in the totals. Returns the totals, or None when they cannot
     be read or written (an unusable state file is often the error itself; the metrics then carry none)."""
-    if not path:
+    if not path or not isinstance(path, str):
         return None
     try:
         lock = lock_state(path)
