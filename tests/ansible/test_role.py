@@ -342,6 +342,17 @@ def test_metrics_go_where_node_exporter_reads_on_either_layout(tmp_path, layout)
     assert os.stat(prefix / layout).st_mode & 0o777 == 0o755  # the directory is left as it is
 
 
+def test_a_textfile_directory_reached_through_a_link_is_used(tmp_path):
+    prefix = tmp_path / "root"
+    (prefix / "srv/textfile").mkdir(parents=True)
+    (prefix / "var/lib").mkdir(parents=True)
+    (prefix / "var/lib/node_exporter").symlink_to(prefix / "srv/textfile")
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd")
+    assert read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))["textfile"] == \
+        "/var/lib/node_exporter/zombie_reaper.prom"
+    assert (prefix / "var/lib/node_exporter").is_symlink()  # left as it is
+
+
 def test_no_node_exporter_directory_means_no_metrics_said_plainly(tmp_path):
     prefix = tmp_path / "root"
     _stats, output = apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd")
