@@ -90,6 +90,10 @@ def test_the_root_step_publishes_only_a_metrics_file_of_ours(tmp_path):
     result = node_command("--publish-metrics", staged, "--textfile", published)
     assert result.returncode == 4 and "not a zombie-reaper metrics file" in result.stderr
     assert published.read_text() == content
+    staged.write_bytes(b"zombie_reaper_zombies 1\n\xff\xfe\n")  # not text: refused, not a traceback
+    result = node_command("--publish-metrics", staged, "--textfile", published)
+    assert result.returncode == 4 and "not a zombie-reaper metrics file" in result.stderr, result.stderr
+    assert published.read_text() == content
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a run by root is what keeps the owner")

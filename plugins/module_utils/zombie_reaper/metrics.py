@@ -146,13 +146,16 @@ def publish_textfile(source, target):
     data = read_small_file(source, PUBLISH_MAX_BYTES, "metrics file to publish")
     if data is None:
         return False
-    lines = data.decode("utf-8", "replace").splitlines()
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        lines = [repr(data[:80])]  # not text: not ours
     stray = [line for line in lines if not (line.startswith("zombie_reaper_") or line.startswith(
         "# HELP zombie_reaper_") or line.startswith("# TYPE zombie_reaper_"))]
     if not lines or stray:
         raise ReaperError("%s is not a zombie-reaper metrics file (%r); not published" % (
             source, (stray or [""])[0][:80]))
-    write_textfile(target, data.decode("utf-8"))
+    write_atomically(target, data, 0o644, "metrics file")
     try:
         os.unlink(source)
     except OSError:

@@ -15,6 +15,7 @@ STATE_VERSION = 3
 RESTART_WINDOW_SECONDS = 86400  # the restart budget's rolling window
 # What the node has done since its state file was created (the metrics' _total counters).
 TOTALS = ("runs", "runs_failed", "zombies_reaped_in_place", "zombies_cleared", "container_restarts")
+_FROM_REPORT = ("zombies_reaped_in_place", "zombies_cleared", "container_restarts")  # a run's own counts
 
 
 def _number(value):
@@ -72,7 +73,7 @@ class State(object):
 
     def count_run(self, report):
         """Add what an acting run did to the totals (saved with the rest); it succeeded now, at its end."""
-        for name in TOTALS[2:]:
+        for name in _FROM_REPORT:
             self.totals[name] += report[name]
         self.totals["runs"] += 1
         self.totals["last_success"] = round(time.time(), 3)
