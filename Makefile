@@ -13,9 +13,11 @@ SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
 setup:
 	@./scripts/setup.sh
 
-# The local Debian node images (debootstrap + podman import), rebuilt only when their recipe changes.
+# The local Debian node images (debootstrap + podman import) and the containerd pods' OCI archives, each rebuilt
+# only when its recipe changes.
 images: setup
 	@./molecule/images/build.sh
+	@./molecule/images/pods.sh
 
 # The main job on an embedded default: a podman fleet of three worker nodes, one leaking.
 demo: images
@@ -29,7 +31,8 @@ test: setup test-python test-aarch64 test-ansible lint sanity molecule
 	@echo "make test: all suites passed"
 
 # Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), node_exporter (Debian's
-# package serves our metrics), absent.
+# package serves our metrics), absent, and on a containerd node (pods made through its CRI): containerd_sshd,
+# containerd_probe_orphans, containerd_pid_pressure, containerd_seccomp.
 molecule: images
 	$(BIN)/molecule test --all
 
@@ -48,7 +51,7 @@ lint:
 	$(BIN)/antsibull-changelog lint
 	# the engine runs on nodes with Python 3.8+: no newer syntax or unguarded newer APIs
 	$(BIN)/vermin -t=3.8- --no-tips --violations --eval-annotations plugins/module_utils plugins/modules
-	shellcheck scripts/*.sh .ci/run molecule/images/build.sh tests/aarch64/run.sh
+	shellcheck scripts/*.sh .ci/run molecule/images/*.sh tests/aarch64/run.sh
 
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: test a copy of the tracked files.
 sanity:

@@ -3,16 +3,18 @@
 # (no registry is reachable, so they come from debootstrap + `podman import`):
 #   localhost/fleetops-node:systemd   systemd as PID 1, the timer flavour
 #   localhost/fleetops-node:cron      no systemd, cron, the cron flavour
+#   localhost/fleetops-node:containerd  the systemd flavour plus Debian's containerd 1.6 and runc: a worker
+#                                      node whose pods containerd runs (the containerd_* scenarios)
 # Each image carries the sha256 of its recipe as a label and is rebuilt only when that changes.
-# Usage: molecule/images/build.sh [systemd|cron ...]   (default: both)
+# Usage: molecule/images/build.sh [systemd|cron|containerd ...]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/molecule/containers.conf}
 SUITE=bookworm
 COMMON=python3,procps,util-linux,openssh-server,logrotate,cron
-declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="")
+declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="" [containerd]="systemd,systemd-sysv,dbus,containerd,runc")
 # The image's CMD as a JSON array (molecule and the demo pass their own command too).
-declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"')
+declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"' [containerd]='"/sbin/init"')
 CACHE=/var/cache/fleetops-debootstrap
 
 build() {
@@ -41,8 +43,8 @@ build() {
 }
 
 flavours=("$@")
-[ ${#flavours[@]} -gt 0 ] || flavours=(systemd cron)
+[ ${#flavours[@]} -gt 0 ] || flavours=(systemd cron containerd)
 for flavour in "${flavours[@]}"; do
-    [ -n "${INIT[$flavour]:-}" ] || { echo "images: unknown flavour $flavour (systemd|cron)" >&2; exit 2; }
+    [ -n "${INIT[$flavour]:-}" ] || { echo "images: unknown flavour $flavour (systemd|cron|containerd)" >&2; exit 2; }
     build "$flavour"
 done

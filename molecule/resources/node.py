@@ -76,3 +76,26 @@ def daemons(host):
 
 def daemons_before(host):
     return sorted(line for line in host.file("/root/daemons.before").content_string.splitlines() if line.strip())
+
+
+def pods(host):
+    """{pod name: {"pod_id", "container_id", "cgroup_parent"}} as the containerd scenarios' prepare made them."""
+    return json.loads(host.file("/root/pods.json").content_string)
+
+
+def cri(host):
+    """The CRI client (cri.py) bound to this node: ``cri(host).status(container_id)`` and so on."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cri as client  # noqa: E402  pylint: disable=import-outside-toplevel
+
+    runtime = client.Runtime(host.backend.host)
+
+    class Bound(object):
+        status = staticmethod(lambda container_id: client.status(runtime, container_id))
+        exec_sync = staticmethod(lambda container_id, timeout, argv: client.exec_sync(runtime, container_id,
+                                                                                      timeout, argv))
+    return Bound()
+
+
+def zombies_of(host, parent):
+    return [pid for pid, ppid, state, _comm, _args in processes(host) if ppid == parent and state.startswith("Z")]

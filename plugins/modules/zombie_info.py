@@ -182,8 +182,9 @@ parents:
     container:
       description: >-
         Attribution when the parent is in a container, else null; keys V(runtime), V(id), V(pod_uid),
-        V(pod_namespace), V(pod_name), V(name) (the Kubernetes container name), V(pid_namespace),
-        V(pid_in_container).
+        V(pod_namespace), V(pod_name), V(name) (the Kubernetes container name), V(image), V(pid_namespace),
+        V(pid_in_container), and V(source), V(runtime record) when the runtime's own bundle (containerd's or
+        CRI-O's C(config.json) annotations) named it, else V(cgroup) (the cgroup path and kubelet's log layout).
       type: dict
     cgroup:
       description: The parent's cgroup path (the v2 path, else the v1 path that names its container), or null.

@@ -7,6 +7,8 @@
   tenant.py burst COUNT       like leaky, but it gives up after COUNT attempts (0.1 s apart) and
                               then only sleeps: its zombies stay, and no new ones come
   tenant.py shim              named like containerd's shim, it leaves 2 zombies of its own
+  tenant.py app               a healthy application as PID 1 (etcd, a JVM): it starts nothing and never waits,
+                              so the orphans of exec probes it adopts stay <defunct>
 
 NAME is not used: it only tells tenants apart in `ps`.
 Started in a PID namespace of their own (`unshare --pid --fork --mount-proc`), leaky and healthy
@@ -19,7 +21,10 @@ import time
 
 
 def start_sshd():
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # the container's pids.max is reached: the entrypoint lives on, as a real one would
+        return None
     if pid == 0:
         try:
             os.execv("/usr/sbin/sshd", ["/usr/sbin/sshd", "-D", "-f", "/nonexistent/sshd_config"])
@@ -37,6 +42,9 @@ def main():
             start_sshd()
         while True:
             time.sleep(3600)
+    if mode == "app":
+        while True:
+            time.sleep(3600)
     if mode == "burst":
         for _attempt in range(int(sys.argv[2])):
             start_sshd()
@@ -46,7 +54,7 @@ def main():
     interval = float(sys.argv[2])
     while True:
         child = start_sshd()
-        if mode == "healthy":
+        if mode == "healthy" and child:
             os.waitpid(child, 0)
         time.sleep(interval)
 

@@ -29,7 +29,7 @@ _POD_UID_RE = re.compile(r"kubepods.*?[/-]pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9
 
 def empty_cgroup():
     return {"path": None, "runtime": None, "id": None, "pod_uid": None, "runtime_side": False, "stable_path": None,
-            "pids_path": None, "pids_v2": False}
+            "pids_path": None, "pids_v2": False, "paths": [], "depth": 0}
 
 
 # Where a process's place outlives it: the unified hierarchy, then systemd's, then pids (where limits are).
@@ -40,8 +40,10 @@ def parse_cgroup(text):
     """Attribute a process from /proc/PID/cgroup (v1 and v2).
 
     Returns a dict: ``path`` (the v2 path, else the first v1 path naming a container),
-    ``runtime``, ``id``, ``pod_uid`` (each None when unknown) and ``runtime_side``
-    (True for runtime helper cgroups such as podman's conmon scope).
+    ``runtime``, ``id``, ``pod_uid`` (each None when unknown), ``runtime_side``
+    (True for runtime helper cgroups such as podman's conmon scope), ``paths`` (every hierarchy's) and ``depth``
+    (path components up to the container id). The innermost container named wins: a pod in a node that is itself
+    a container is the pod's.
     """
     paths = []
     ranked = []
@@ -62,7 +64,9 @@ def parse_cgroup(text):
     result["stable_path"] = min(ranked)[2] if ranked else None
     if pids:
         result["pids_path"], result["pids_v2"] = pids
-    for _unified, path in paths:
+    result["paths"] = [path for _unified, path in paths]
+    best = None  # the innermost container a pattern names: (depth, order, runtime, id, path)
+    for order, (_unified, path) in enumerate(paths):
         if _CGROUP_RUNTIME_SIDE_RE.search(path):
             result["runtime_side"] = True
         pod = _POD_UID_RE.search(path)
@@ -70,10 +74,12 @@ def parse_cgroup(text):
             result["pod_uid"] = pod.group(1).replace("_", "-")
             result["path"] = path
         for regex, runtime in _CGROUP_CONTAINER_RES:
-            match = regex.search(path)
-            if match:
-                result.update(runtime=runtime, id=match.group(1), path=path)
-                return result
+            for match in regex.finditer(path):
+                found = (path[:match.end(1)].strip("/").count("/") + 1, -order, runtime, match.group(1), path)
+                if best is None or found[:2] > best[:2]:
+                    best = found
+    if best:
+        result.update(depth=best[0], runtime=best[2], id=best[3], path=best[4])
     return result
 
 

@@ -72,8 +72,11 @@ def classify(parent, reaper_pids, user_patterns):
     attribution = attribution_protected(parent, user_patterns)
     if attribution:
         return _set_class(parent, CLASS_PROTECTED, "protect pattern %r" % attribution)
-    if not parent.nested:
-        # Names are trusted only in the host PID namespace: tenants choose their own names.
+    if parent.sandbox:
+        return _set_class(parent, CLASS_RUNTIME, "the pod's sandbox (pause), by the runtime's record")
+    if not parent.nested and not parent.record:
+        # Names are trusted only in the host PID namespace, outside any container the runtime records (a
+        # hostPID pod): tenants choose their own names.
         runtime = matches_any(parent.names, RUNTIME_PATTERNS)
         if runtime or parent.cgroup.get("runtime_side"):
             return _set_class(parent, CLASS_RUNTIME, "container runtime (%s)" % (runtime or "runtime cgroup"))

@@ -12,9 +12,10 @@ from .config import read_config
 from .engine import MODE_ACT, MODE_INFO, run
 from .errors import (EXIT_CODES_HELP, EXIT_NOT_RECORDED, EXIT_OK, EXIT_USAGE, ConfigError, LockBusy, NotRecorded,
                      ReaperError)
-from .files import append_whole, check_appendable, check_directory, lock_exclusively
+from .files import append_whole, check_appendable, check_directory, lock_exclusively, write_atomically
 from .metrics import format_metrics, publish_textfile, write_textfile
 from .options import COMMAND_OPTIONS, OPTIONS, POLICY_OPTIONS, Policy
+from .records import RuntimeRecords
 from .report import exit_code_for, format_summary
 from .state import count_failed_run
 from .version import VERSION
@@ -26,6 +27,8 @@ SWITCHES = (
     ("--json", None, "print the JSON report instead of the summary"),
     ("--publish-metrics", "FILE", "only move metrics FILE to the textfile path, atomically (the service's root "
      "step)"),
+    ("--export-runtime-records", "FILE", "only write the container runtimes' records of their containers to FILE "
+     "(the service's root step: it may not read their bundles)"),
 )
 
 
@@ -38,6 +41,7 @@ class Command(object):
         self.info = False
         self.json = False
         self.publish = None
+        self.export = None
 
 
 def parse_command_line(argv):
@@ -64,7 +68,7 @@ def parse_command_line(argv):
                 raise ConfigError("%s takes no value" % flag)
             command.values[negated.name] = False
             continue
-        if option is None and flag not in ("--config", "--publish-metrics"):
+        if option is None and flag not in ("--config", "--publish-metrics", "--export-runtime-records"):
             raise ConfigError("unknown argument %r (see --help)" % arg)
         if option is not None and option.kind == "bool":
             if sep:
@@ -77,6 +81,8 @@ def parse_command_line(argv):
             value = args.pop(0)
         if flag == "--publish-metrics":
             command.publish = value
+        elif flag == "--export-runtime-records":
+            command.export = value
         elif option is None:
             command.config = value
         elif option.kind == "patterns":
@@ -180,6 +186,10 @@ def main(argv=None):
         options, settings = options_from_command(command)
         if command.publish is not None:
             return _publish(command.publish, settings)
+        if command.export is not None:
+            write_atomically(command.export, RuntimeRecords(options.get("runtime_state_root") or "/").export(), 0o644,
+                             "runtime records")
+            return EXIT_OK
         policy = Policy.from_options(**options)
         if settings["lock"]:
             lock = lock_exclusively(settings["lock"], "lock file")

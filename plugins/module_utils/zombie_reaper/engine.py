@@ -9,6 +9,7 @@ import time
 
 from .act import run_ladder
 from .attribution import container_names, pod_names
+from .records import RuntimeRecords
 from .case import Case
 from .classify import CLASS_HOST_PROCESS, NEVER_SIGNALLED, classify, reaper_lineage
 from .errors import NotRecorded, ReaperError
@@ -87,7 +88,7 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
 def _inspect(scan, policy):
     """A Case per parent inside the limits, classified; worst first. Returns (cases, zombies outside)."""
     lineage = reaper_lineage(policy.proc_root)
-    pods = names = None
+    pods = names = records = None
     cases = []
     outside = 0
     for ppid, zombies in scan.zombies_by_parent.items():
@@ -95,14 +96,20 @@ def _inspect(scan, policy):
         if parent is None:
             continue  # the parent exited between the reads; its zombies are someone else's now
         parent.zombies = zombies
-        if parent.in_container and parent.cgroup.get("pod_uid"):
+        if records is None:
+            records = RuntimeRecords(policy.runtime_state_root, exported=policy.runtime_records)
+        found = max((records.find(path) or (0, None) for path in parent.cgroup["paths"]), key=lambda f: f[0],
+                    default=(0, None))
+        if found[1] and found[0] >= parent.cgroup["depth"]:
+            parent.apply_record(found[1])
+        if parent.in_container and parent.cgroup.get("pod_uid") and not parent.pod:
             if pods is None:
                 pods = pod_names(policy.pods_log_dir)
             parent.pod = pods.get(parent.cgroup["pod_uid"])
             if parent.pod and parent.cgroup.get("id"):
                 if names is None:
                     names = container_names(policy.pods_log_dir)
-                parent.container_name = names.get(parent.cgroup["id"])
+                parent.container_name = parent.container_name or names.get(parent.cgroup["id"])
         if not _within_limits(parent, policy, scan.ppid_of):
             outside += len(zombies)
             continue

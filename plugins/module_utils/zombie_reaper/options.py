@@ -125,6 +125,10 @@ OPTIONS = (
            acting=True),
     Option("proc_root", "text", "/proc", "the procfs to read", hidden=True, flag="--proc"),
     Option("pods_log_dir", "text", "/var/log/pods", "kubelet's pod log directory (pod names)", hidden=True),
+    Option("runtime_state_root", "text", "/", "where the runtimes' state directories are (/run/containerd, ...)",
+           hidden=True),
+    Option("runtime_records", "path", None, "the runtimes' records as --export-runtime-records wrote them (as root) "
+           "instead of their bundles (the service's)", hidden=True),
     Option("dry_run", "bool", False, "decide everything, signal nothing", command_only=True),
     Option("log", "path", None, "append the JSON report as one line to FILE", command_only=True),
     Option("lock", "path", None, "hold an exclusive lock on FILE; a concurrent run exits with code 3",

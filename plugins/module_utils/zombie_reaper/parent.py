@@ -28,7 +28,9 @@ class Parent(object):
         self.pidns = None
         self.cgroup = empty_cgroup()
         self.pod = None
-        self.container_name = None  # the Kubernetes container name, from kubelet's log layout
+        self.container_name = None  # the Kubernetes container name, from the runtime's record or kubelet's logs
+        self.image = None
+        self.record = None  # the runtime's own record of the container (records.py), when one names it
         self.klass = None
         self.reason = None
         self.zombies = []
@@ -52,6 +54,21 @@ class Parent(object):
             names.add(os.path.basename(self.exe))
         names.discard("")
         return names
+
+    @property
+    def sandbox(self):
+        """The pod's sandbox (pause) process, by the runtime's record."""
+        return bool(self.record) and self.record.get("type") in ("sandbox", "podsandbox")
+
+    def apply_record(self, record):
+        """Attribute from the runtime's own record: it outranks what the cgroup path and logs suggest."""
+        self.record = record
+        self.cgroup = dict(self.cgroup, runtime=record["runtime"], id=record["id"],
+                           pod_uid=record["pod_uid"] or self.cgroup.get("pod_uid"))
+        if record["pod_namespace"] and record["pod_name"]:
+            self.pod = (record["pod_namespace"], record["pod_name"])
+        self.container_name = record["name"]
+        self.image = record["image"]
 
     @property
     def in_container(self):
@@ -82,7 +99,7 @@ class Parent(object):
         data = {"runtime": self.cgroup.get("runtime"), "id": self.cgroup.get("id"),
                 "pod_uid": self.cgroup.get("pod_uid"), "pod_namespace": None, "pod_name": None,
                 "pid_namespace": self.pidns, "pid_in_container": self.nspid[-1] if self.nested else None,
-                "name": None}
+                "name": None, "image": self.image, "source": "runtime record" if self.record else "cgroup"}
         if self.pod:
             data["pod_namespace"], data["pod_name"] = self.pod
             data["name"] = self.container_name
