@@ -88,7 +88,11 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     service = (prefix / "etc/systemd/system/zombie-reaper.service").read_text()
     # The sandbox gets no write access to node_exporter's directory: a root step moves the metrics in.
     assert "ReadWritePaths=/var/log/zombie-reaper /var/lib/zombie-reaper\n" in service
-    assert "ExecStart=/usr/local/bin/zombie-reaper --textfile /var/lib/zombie-reaper/zombie_reaper.prom\n" in service
+    assert ("ExecStart=/usr/local/bin/zombie-reaper --runtime-records /var/lib/zombie-reaper/runtime-records.json "
+            "--textfile /var/lib/zombie-reaper/zombie_reaper.prom\n") in service
+    # the runtimes' root-only bundles, exported by a root step that may fail without failing the run
+    assert ("ExecStartPre=-+/usr/local/bin/zombie-reaper --export-runtime-records "
+            "/var/lib/zombie-reaper/runtime-records.json\n") in service
     assert ("ExecStopPost=+/usr/local/bin/zombie-reaper --publish-metrics /var/lib/zombie-reaper/zombie_reaper.prom\n"
             in service)
     config = read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))

@@ -1,6 +1,5 @@
-"""A leaky containerd pod under the runtime's default seccomp profile. With the role's defaults REAP refuses it
-and the init is held; once zombie_reaper_reap_seccomp: true is deployed (side effect) REAP clears it in place.
-Each verify checks what the unit that is deployed promises."""
+"""A leaky containerd pod under the runtime's default seccomp profile. With the role's defaults (no
+zombie_reaper_reap_seccomp) REAP refuses it and the init is held, untouched."""
 
 import sys
 from pathlib import Path
@@ -11,17 +10,12 @@ import node  # noqa: E402  pylint: disable=wrong-import-position
 POD = "seccomp-leak"
 
 
-def suspends_seccomp(host):
-    caps = host.check_output("systemctl show -p CapabilityBoundingSet --value zombie-reaper.service")
-    return "cap_sys_admin" in caps
-
-
 def test_the_pod_runs_under_a_seccomp_filter(host):
     init = node.cri(host).status(node.pods(host)[POD]["container_id"])["pid"]
     assert "Seccomp:\t2" in host.file("/proc/%d/status" % init).content_string
 
 
-def test_reap_follows_zombie_reaper_reap_seccomp(host):
+def test_reap_refuses_the_filtered_pod_and_its_init_is_held(host):
     pod = node.pods(host)[POD]
     cri = node.cri(host)
     before = cri.status(pod["container_id"])
@@ -32,15 +26,11 @@ def test_reap_follows_zombie_reaper_reap_seccomp(host):
     host.run_test("systemctl start zombie-reaper.service")
 
     entry = node.entry_for(node.reports(host)[-1], init)
-    if suspends_seccomp(host):  # zombie_reaper_reap_seccomp: true (the side effect)
-        assert entry["outcome"] == "reaped" and entry["action"] == "reaped_in_place", entry
-        assert not set(zombies) & set(node.zombies_of(host, init))
-    else:  # the role's default: REAP refuses, and a healthy init is held
-        refused = entry["skipped_rungs"][0]
-        assert refused["signal"] == "REAP" and "seccomp" in refused["reason"], entry
-        assert entry["outcome"] == "held" and "no PID pressure" in entry["detail"], entry
-        assert [s for s in entry["signals"] if s["result"] == "sent"] == []
-        assert set(zombies) <= set(node.zombies_of(host, init))
+    refused = entry["skipped_rungs"][0]
+    assert refused["signal"] == "REAP" and "seccomp" in refused["reason"], entry
+    assert entry["outcome"] == "held" and "no PID pressure" in entry["detail"], entry
+    assert [s for s in entry["signals"] if s["result"] == "sent"] == []
+    assert set(zombies) <= set(node.zombies_of(host, init))
     after = cri.status(pod["container_id"])
     assert (after["state"], after["pid"], after["started_at"]) == ("running", init, before["started_at"])
     assert node.tracer(host, init) == 0
