@@ -27,7 +27,8 @@ def test_exec_probe_orphans_are_diagnosed_and_reaped_in_place(host):
     start = node.starttime(host, app)
 
     # Prometheus sees the pod by name (a dry run's metrics, before the service clears them).
-    host.run_test("zombie-reaper --dry-run --reap-min-age-seconds 0 --textfile /root/probe.prom")
+    # its own log: this root run must leave the service's files alone
+    host.run_test("zombie-reaper --dry-run --reap-min-age-seconds 0 --log /root/probe.log --textfile /root/probe.prom")
     metrics = host.file("/root/probe.prom").content_string
     labels = 'container_id="%s",pod_namespace="tenants",pod="%s",container="%s"' % (pod["container_id"][:12], POD, POD)
     assert 'zombie_reaper_container_zombies{runtime="containerd",%s} 4' % labels in metrics, metrics
