@@ -74,7 +74,7 @@ def classify(parent, reaper_pids, user_patterns):
         return _set_class(parent, CLASS_PROTECTED, "protect pattern %r" % attribution)
     if parent.sandbox:
         return _set_class(parent, CLASS_RUNTIME, "the pod's sandbox (pause), by the runtime's record")
-    if not parent.nested and not parent.record:
+    if not parent.nested and not parent.in_recorded_container:
         # Names are trusted only in the host PID namespace, outside any container the runtime records (a
         # hostPID pod): tenants choose their own names.
         runtime = matches_any(parent.names, RUNTIME_PATTERNS)

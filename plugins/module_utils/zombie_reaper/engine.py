@@ -98,10 +98,9 @@ def _inspect(scan, policy):
         parent.zombies = zombies
         if records is None:
             records = RuntimeRecords(policy.runtime_state_root, exported=policy.runtime_records)
-        found = max((records.find(path) or (0, None) for path in parent.cgroup["paths"]), key=lambda f: f[0],
-                    default=(0, None))
-        if found[1] and found[0] >= parent.cgroup["depth"]:
-            parent.apply_record(found[1])
+        depth, record = records.find_in(parent.cgroup["paths"])
+        if record and depth >= parent.cgroup["depth"]:
+            parent.apply_record(record)
         if parent.in_container and parent.cgroup.get("pod_uid") and not parent.pod:
             if pods is None:
                 pods = pod_names(policy.pods_log_dir)

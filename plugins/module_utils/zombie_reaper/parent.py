@@ -60,6 +60,12 @@ class Parent(object):
         """The pod's sandbox (pause) process, by the runtime's record."""
         return bool(self.record) and self.record.get("type") in ("sandbox", "podsandbox")
 
+    @property
+    def in_recorded_container(self):
+        """In a container the runtime's CRI record names (a random 64-hex id: no host cgroup can match it by
+        chance, as a hand-named `ctr run` id such as ``sshd.service`` could)."""
+        return bool(self.record) and bool(self.record.get("type"))
+
     def apply_record(self, record):
         """Attribute from the runtime's own record: it outranks what the cgroup path and logs suggest."""
         self.record = record

@@ -99,6 +99,11 @@ class RuntimeRecords(object):
         return json.dumps({"version": EXPORT_VERSION, "records": dict((k, v) for k, v in records.items() if v)},
                           sort_keys=True).encode("utf-8")
 
+    def find_in(self, cgroup_paths):
+        """(depth, record) of the deepest match over every hierarchy's path; (0, None) when none matches."""
+        return max((self.find(path) or (0, None) for path in cgroup_paths), key=lambda found: found[0],
+                   default=(0, None))
+
     def find(self, cgroup_path):
         """(depth, record) of the innermost bundle the path names, or None. ``depth`` is the number of path
         components up to and including the one that matched (to compare with a cgroup pattern's match)."""

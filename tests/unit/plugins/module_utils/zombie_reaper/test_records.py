@@ -162,3 +162,11 @@ def test_the_root_steps_export_names_pods_for_the_unprivileged_run(tmp_path):
     exported.write_text(json.dumps({"version": 99, "records": {}}))
     os.chmod(str(exported), 0o644)
     assert len(RuntimeRecords(exported=str(exported))) == 0
+
+
+def test_a_hand_named_container_matching_a_host_unit_does_not_unprotect_the_host_daemon(tmp_path):
+    # `ctr run ... sshd.service` (no CRI record): its id equals the host sshd's cgroup component
+    bundle(tmp_path / "root", "sshd.service", {}, namespace="default")
+    tenant(tmp_path, "0::/system.slice/sshd.service\n", comm="sshd", nspid="20")
+    parent = report_for(tmp_path)
+    assert parent["class"] == "protected_daemon" and parent["outcome"] == "protected", parent
