@@ -166,6 +166,12 @@ def test_absent_removes_everything(tmp_path):
     assert not (prefix / "etc/zombie-reaper").exists()
 
 
+SECCOMP_BACKED_DIRECTIVES = {
+    "SystemCallFilter", "SystemCallArchitectures", "PrivateDevices", "ProtectKernelTunables", "ProtectKernelModules",
+    "ProtectKernelLogs", "ProtectClock", "ProtectHostname", "RestrictAddressFamilies", "RestrictNamespaces",
+    "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute"}
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 @pytest.mark.parametrize("variables, readme_label", [
     ({"zombie_reaper_reap": False}, "signals only (`zombie_reaper_reap: false`)"),
@@ -183,6 +189,9 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     assert capabilities == ["CAP_KILL"] + ["CAP_SYS_PTRACE"] * reap + ["CAP_SYS_ADMIN"] * seccomp
     assert ("OOMScoreAdjust=-1000" in settings) == reap
     assert any(line.startswith("SystemCallFilter=") for line in settings) != seccomp
+    # systemd implements these with a seccomp filter, which would make the kernel refuse the suspension.
+    filtered = [line for line in settings if line.split("=")[0] in SECCOMP_BACKED_DIRECTIVES]
+    assert (filtered == []) == seccomp, filtered
     assert ("SystemCallFilter=ptrace process_vm_readv" in settings) == (reap and not seccomp)
     result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
                             capture_output=True, text=True, check=False)

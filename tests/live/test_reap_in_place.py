@@ -296,6 +296,36 @@ def test_seccomp_filter_without_cap_sys_admin_is_refused_untouched(c_parent):
     assert_untouched_afterwards(parent)
 
 
+def _allow_all_seccomp_filter():
+    """preexec_fn: a seccomp filter that allows everything, as systemd's hardening installs one."""
+    import ctypes  # pylint: disable=import-outside-toplevel
+    libc = ctypes.CDLL(None, use_errno=True)
+    allow = (ctypes.c_uint64 * 1)(0x06 | (0x7fff0000 << 32))  # BPF_RET|BPF_K, SECCOMP_RET_ALLOW
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    program = Program(1, ctypes.cast(allow, ctypes.c_void_p))
+    if libc.prctl(22, 2, ctypes.byref(program), 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+        raise OSError(ctypes.get_errno(), "PR_SET_SECCOMP")
+
+
+def test_seccomp_filter_is_refused_untouched_when_the_reaper_has_a_filter_of_its_own(c_parent):
+    """The kernel refuses PTRACE_O_SUSPEND_SECCOMP to a tracer under any filter, CAP_SYS_ADMIN or not
+    (systemd's PrivateDevices, ProtectClock... install one): refused before attaching, and said why."""
+    parent = c_parent("seccomp", 3)
+    assert wait_until(lambda: parent.status("Seccomp") == 2)
+    command = [*NODE_COMMAND, "--json", "--scope", "all", "--limit-subtree", str(parent.pid),
+               "--confirm-seconds", "0", "--ladder", "REAP:1", "--reap-min-age-seconds", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=patience(60), check=False,
+                            preexec_fn=_allow_all_seccomp_filter)  # pylint: disable=subprocess-popen-preexec-fn
+    entry = parent_entry(json.loads(result.stdout), parent.pid)
+    assert entry["outcome"] == "no_rung_applies", entry
+    assert "seccomp filter of its own" in entry["detail"], entry
+    assert len(zombie_children(parent.pid)) == 3
+    assert_untouched_afterwards(parent)
+
+
 def test_unprivileged_user_with_cap_sys_ptrace_reaps_as_the_hardened_unit_does(c_parent):
     parent = c_parent("spin", 3, 3 * 10 ** 9)  # in user space: the syscall instruction comes from the vdso
     command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",

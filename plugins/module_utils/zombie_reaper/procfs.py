@@ -123,6 +123,16 @@ def has_capability(bit):
     return os.geteuid() == 0
 
 
+def own_seccomp_mode():
+    """This process's seccomp mode (0 none, 1 strict, 2 filter): the kernel lets only a tracer without a
+    filter of its own suspend a tracee's (PTRACE_O_SUSPEND_SECCOMP)."""
+    data = read_file("/proc/self/status")
+    for line in (data or b"").decode("ascii", "replace").splitlines():
+        if line.startswith("Seccomp:"):
+            return int(line.split()[1])
+    return 0
+
+
 def clock_ticks():
     return os.sysconf("SC_CLK_TCK")
 

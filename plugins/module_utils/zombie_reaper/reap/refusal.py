@@ -6,7 +6,7 @@ this for every eligible parent)."""
 
 import os
 
-from ..procfs import CAP_SYS_ADMIN, CAP_SYS_PTRACE, has_capability, read_file, read_status
+from ..procfs import CAP_SYS_ADMIN, CAP_SYS_PTRACE, has_capability, own_seccomp_mode, read_file, read_status
 
 SUPPORTED_MACHINES = ("x86_64", "aarch64")
 
@@ -48,11 +48,22 @@ def refusal(parent, info):
         return "the parent is stopped (job control or a debugger)"
     if info.get("Seccomp") == 1:
         return "the parent runs in seccomp strict mode; wait4 would kill it"
-    if info.get("Seccomp") == 2 and not has_capability(CAP_SYS_ADMIN):
-        return ("a seccomp filter could kill the parent on wait4 and it cannot be suspended: "
-                "PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN and a reaper without a seccomp filter of its own")
+    if info.get("Seccomp") == 2:
+        reason = _unsuspendable_reason()
+        if reason:
+            return "a seccomp filter could kill the parent on wait4 and it cannot be suspended: " + reason
     if not has_capability(CAP_SYS_PTRACE) and parent.uid != os.geteuid():
         return "ptrace is not permitted: CAP_SYS_PTRACE is missing"
+    return None
+
+
+def _unsuspendable_reason():
+    """Why this reaper cannot use PTRACE_O_SUSPEND_SECCOMP, or None."""
+    if not has_capability(CAP_SYS_ADMIN):
+        return "PTRACE_O_SUSPEND_SECCOMP needs CAP_SYS_ADMIN (zombie_reaper_reap_seccomp)"
+    if own_seccomp_mode():
+        return ("this reaper runs under a seccomp filter of its own (a unit's SystemCallFilter, or hardening "
+                "that systemd implements with one), and the kernel then refuses PTRACE_O_SUSPEND_SECCOMP")
     return None
 
 
