@@ -4,8 +4,11 @@ all, never through a planted link; a run that acted and could not record says so
 import fcntl
 import json
 import os
+import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -128,3 +131,37 @@ def test_a_run_beside_another_that_holds_the_state_waits_its_turn(spawn, tmp_pat
                                 capture_output=True, text=True, timeout=patience(60), check=False)
     assert result.returncode == 3 and "holds %s.lock" % state in result.stderr, result.stderr
     assert len(tenant.zombies()) == 2  # nothing signalled
+
+
+def test_files_a_root_run_creates_stay_the_service_users(spawn, tmp_path, request):
+    """A run by hand as root in the service's directory (the config-bound wrapper logs where the unit logs):
+    the log, state and lock it creates take the directory's owner, so the service's next run can still
+    append, save and lock; and it never appends through a link planted there."""
+    tenant = spawn("--zombies", 2, "--reap-on-sigchld")  # a SIGCHLD clears its zombies
+    service_dir = pathlib.Path(tempfile.mkdtemp(prefix="zr-service-"))  # pytest's root-only tmp_path would bar nobody
+    request.addfinalizer(lambda: shutil.rmtree(service_dir))
+    os.chown(service_dir, 65534, 65534)
+    outputs = ["--limit-subtree", str(tenant.pid), "--log", str(service_dir / "reaper.log"),
+               "--state-file", str(service_dir / "state.json")]
+    as_root = subprocess.run(NODE_COMMAND + SIGCHLD_LADDER + outputs,  # acts on the test's own tenant only
+                             capture_output=True, text=True, timeout=patience(60), check=False)
+    assert as_root.returncode == 0, as_root.stderr
+    assert tenant.zombies() == []
+    created = {p.name: (p.stat().st_uid, p.stat().st_gid) for p in service_dir.iterdir()}
+    assert set(created) == {"reaper.log", "state.json", "state.json.lock"}, created
+    assert set(created.values()) == {(65534, 65534)}, created
+
+    as_service = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *NODE_COMMAND,
+                                 *SIGCHLD_LADDER, "--dry-run", *outputs],
+                                capture_output=True, text=True, timeout=patience(60), check=False)
+    assert as_service.returncode == 0, as_service.stderr
+    assert len((service_dir / "reaper.log").read_text().splitlines()) == 2
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    (service_dir / "reaper.log").unlink()
+    os.symlink(victim, service_dir / "reaper.log")
+    planted = subprocess.run(NODE_COMMAND + SIGCHLD_LADDER + ["--dry-run"] + outputs,
+                             capture_output=True, text=True, timeout=patience(60), check=False)
+    assert planted.returncode != 0 and "reaper.log" in planted.stderr, planted.stderr
+    assert victim.read_text() == "precious\n"

@@ -34,7 +34,7 @@ def check_appendable(path, what):
     """The log: an existing file must open for appending; a new one must be creatable."""
     if os.path.lexists(path):
         try:
-            os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+            os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW))
         except OSError as exc:
             raise OutputError("cannot append to the %s %s: %s" % (what, path, exc.strerror or exc), path) from None
     check_directory(os.path.dirname(os.path.abspath(path)), what)
@@ -110,7 +110,7 @@ def append_whole(path, data, what):
     """Append ``data`` (bytes) as a whole: a write that fails halfway is cut back off (a log line is whole or
     absent)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = open_or_create(path, os.O_WRONLY | os.O_APPEND, 0o640)
     except OSError as exc:
         raise OutputError("cannot open the %s %s: %s" % (what, path, exc.strerror or exc), path) from None
     try:
@@ -127,6 +127,25 @@ def append_whole(path, data, what):
         os.close(fd)
 
 
+def open_or_create(path, flags, mode):
+    """An fd on ``path`` (never through a link: a root run must not follow one the service user planted).
+    A file that root creates (a run by hand) takes its directory's owner, so that the service user can
+    still append to its log and take its lock afterwards."""
+    flags |= os.O_NOFOLLOW
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return os.open(path, flags)
+    if os.geteuid() == 0:
+        try:
+            owner = os.stat(os.path.dirname(os.path.abspath(path)))
+            os.fchown(fd, owner.st_uid, owner.st_gid)
+        except OSError:
+            os.close(fd)
+            raise
+    return fd
+
+
 def _write_all(fd, data):
     view = memoryview(data)
     while view:
@@ -137,7 +156,7 @@ def _write_all(fd, data):
 def lock_exclusively(path, what):
     """An open file holding an exclusive flock on ``path``; LockBusy when another run holds it."""
     try:
-        handle = open(path, "a")
+        handle = os.fdopen(open_or_create(path, os.O_WRONLY | os.O_APPEND, 0o640), "a")
     except OSError as exc:
         raise ReaperError("cannot open the %s %s: %s" % (what, path, exc.strerror or exc)) from None
     try:
