@@ -62,6 +62,7 @@ sanity:
 # Not part of `make test`: minutes of work and the machine should be quiet (see docs/benchmarks.md).
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/watch.py
 
 clean:
 	rm -rf .cache .collections

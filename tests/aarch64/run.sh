@@ -3,7 +3,9 @@
 # an arm64 Debian 12 root (debootstrap --foreign; its packages unpacked without running their
 # scripts, so no arm64 code runs on the host and no binfmt is needed) booted whole as an
 # initramfs under qemu-system-aarch64 (software emulation, no network, no disk). Inside,
-# pytest runs tests/live/test_reap_in_place.py and test_reap_crash_safety.py with tests/helpers/reap_parent.c
+# pytest runs tests/live/test_reap_in_place.py, test_reap_crash_safety.py and, where the proc connector
+# answers and nothing else runs, the acting tests of watch mode (test_connector.py, test_watch.py), with
+# tests/helpers/reap_parent.c
 # cross-compiled statically for aarch64 (and for 32-bit ARM). The verdict is the guest pytest's exit code.
 #
 # Usage: tests/aarch64/run.sh [pytest arguments]   (default: the whole file, quietly)
@@ -79,6 +81,8 @@ stage() {
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PYTHONPATH=/opt/pytest PYTHONDONTWRITEBYTECODE=1
 # Emulated: hang guards 10x longer, large zombie counts 10x smaller (tests/conftest.py).
 export FLEETOPS_TEST_SLOWDOWN=10
+# The guest's kernel is its own: its initial PID namespace is the guest, where watch mode may act.
+export FLEETOPS_GUEST=1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -89,7 +93,8 @@ cd /opt/fleetops
 eval "set -- $(cat pytest-args)"
 REAP_PARENT_BINARY=/opt/fleetops/reap_parent REAP_PARENT_BINARY_32=/opt/fleetops/reap_parent32 \
     python3 -m pytest -p no:cacheprovider --color=no -rs "$@" \
-    tests/live/test_reap_in_place.py tests/live/test_reap_crash_safety.py
+    tests/live/test_reap_in_place.py tests/live/test_reap_crash_safety.py \
+    tests/live/test_connector.py tests/live/test_watch.py
 echo "aarch64-verdict: $?"
 echo o > /proc/sysrq-trigger
 sleep 30

@@ -201,6 +201,46 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     assert measured <= promised, result.stdout[-2000:]
 
 
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_watch_mode_installs_its_notify_service_beside_the_timer_and_absent_removes_it(tmp_path):
+    prefix = tmp_path / "root"
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
+               zombie_reaper_rescan_seconds=120, zombie_reaper_textfile_dir="/var/lib/ne")
+    units = prefix / "etc/systemd/system"
+    assert sorted(p.name for p in units.iterdir()) == [
+        "zombie-reaper-watch.service", "zombie-reaper.service", "zombie-reaper.timer"]
+    unit = units / "zombie-reaper-watch.service"
+    settings = [line for line in unit.read_text().splitlines() if not line.startswith("#")]
+    assert "Type=notify" in settings and "WatchdogSignal=SIGTERM" in settings and "SendSIGKILL=no" in settings
+    # The metrics stay the timer's (one file, no duplicate series for node_exporter).
+    assert ("ExecStart=/usr/local/bin/zombie-reaper watch --runtime-records "
+            "/var/lib/zombie-reaper/runtime-records.json --textfile=") in settings
+    assert "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE CAP_NET_ADMIN" in settings
+    assert "RestrictAddressFamilies=AF_NETLINK AF_UNIX" in settings and "PrivateNetwork=yes" not in settings
+    timer_service = (units / "zombie-reaper.service").read_text().splitlines()
+    assert "PrivateNetwork=yes" in timer_service and "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE" in timer_service
+    assert read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))["rescan_seconds"] == "120"
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+                            capture_output=True, text=True, check=False)
+    measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
+    promised = float(re.search(r"\| watch mode \(`zombie_reaper_watch: true`\) \| \*\*(\d+\.\d)\*\* \|",
+                               (ROOT / "README.md").read_text()).group(1))
+    assert measured <= promised, result.stdout[-2000:]
+    # Off again: its unit goes; absent: everything goes.
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/ne")
+    assert not unit.exists()
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
+               zombie_reaper_textfile_dir="/var/lib/ne")
+    apply_role(prefix, tmp_path, zombie_reaper_state="absent", zombie_reaper_textfile_dir="/var/lib/ne")
+    assert files_below(prefix) == []
+
+
+def test_watch_mode_without_systemd_fails_the_deploy_and_says_why(tmp_path):
+    _stats, output = apply_role(tmp_path / "root", tmp_path, fails=True, zombie_reaper_scheduler="cron",
+                                zombie_reaper_watch=True)
+    assert "zombie_reaper_watch needs systemd" in json.dumps(output)
+
+
 def run_playbook(name, *extra):
     inventory = "localhost ansible_connection=local ansible_python_interpreter=auto_silent,"
     result = subprocess.run(["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / name)] + list(extra),

@@ -99,7 +99,9 @@ class _Exit(Exception):
 
 
 def usage():
-    lines = ["usage: zombie-reaper [--info] [--dry-run] [--json] [--config FILE] [OPTION VALUE ...]", "",
+    lines = ["usage: zombie-reaper [--info] [--dry-run] [--json] [--config FILE] [OPTION VALUE ...]",
+             "       zombie-reaper watch [--dry-run] [--config FILE] [OPTION VALUE ...]   (until SIGTERM; SIGHUP "
+             "reads the options again)", "",
              "Find zombie processes, classify their parents and make them go away safely.", "", "options:"]
     rows = [(flag + (" " + metavar if metavar else ""), text) for flag, metavar, text in SWITCHES]
     for option in COMMAND_OPTIONS + POLICY_OPTIONS:
@@ -178,11 +180,14 @@ def _record_error(settings, state_file, exc):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["watch"]:
+        return watch(argv[1:])
     lock = None
     settings = {}
     options = {}
     try:
-        command = parse_command_line(sys.argv[1:] if argv is None else argv)
+        command = parse_command_line(argv)
         options, settings = options_from_command(command)
         if command.publish is not None:
             return _publish(command.publish, settings)
@@ -223,6 +228,31 @@ def main(argv=None):
             sys.stderr.write("zombie-reaper: error: could not record this run: %s\n" % failure)
         return EXIT_NOT_RECORDED
     return exit_code_for(report)
+
+
+def watch(argv):
+    """``zombie-reaper watch``: the long-running mode (watch/daemon.py), until SIGTERM."""
+    def load():
+        command = parse_command_line(argv)
+        if command.info or command.json or command.publish is not None or command.export is not None:
+            raise ConfigError("watch takes the options only (no --info, --json, --publish-metrics or "
+                              "--export-runtime-records)")
+        options, settings = options_from_command(command)
+        policy = Policy.from_options(**options)
+        check_outputs(settings)
+        return policy, settings
+
+    from .watch.daemon import Watcher  # pylint: disable=import-outside-toplevel
+    try:
+        watcher = Watcher(load, lambda message: sys.stderr.write(message + "\n"))
+        watcher.serve()
+    except _Exit as done:
+        (sys.stdout if done.code == EXIT_OK else sys.stderr).write(str(done) + "\n")
+        return done.code
+    except ReaperError as exc:
+        sys.stderr.write("zombie-reaper watch: error: %s\n" % exc)
+        return exc.exit_code
+    return EXIT_OK
 
 
 def _publish(source, settings):

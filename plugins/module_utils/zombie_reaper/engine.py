@@ -26,8 +26,13 @@ MODE_INFO = "info"  # read only: report what is there and what a run would act o
 MODE_ACT = "act"  # act on eligible parents (nothing is sent with dry_run)
 
 
-def run(policy, mode=MODE_ACT, dry_run=False, progress=None):
-    """Scan, classify, confirm, act (unless ``dry_run`` or info mode), verify; return the report."""
+def run(policy, mode=MODE_ACT, dry_run=False, progress=None, scan=None, born=None, partial=False):
+    """Scan, classify, confirm, act (unless ``dry_run`` or info mode), verify; return the report.
+
+    Watch mode passes the ``scan`` it made: ``partial`` when it holds only the parents of recent exits (no
+    confirming scan then: the exit event was the first look and it is ``reap_min_age_seconds`` old; the state
+    file forgets only the zombies this run saw go). ``born`` maps zombie keys to their death (Unix time), from
+    the exit events: a zombie's true age, where a scan only knows when it first saw it."""
     if mode not in (MODE_INFO, MODE_ACT):
         raise ValueError("mode must be %r or %r" % (MODE_INFO, MODE_ACT))
     progress = progress or (lambda message: None)
@@ -37,27 +42,30 @@ def run(policy, mode=MODE_ACT, dry_run=False, progress=None):
     # An acting run holds the state file's lock from load to save: a run beside it never loses an entry.
     state_lock = lock_state(policy.state_file) if acting else None
     try:
-        return _run_locked(policy, mode, dry_run, progress, started, now)
+        return _run_locked(policy, mode, dry_run, progress, started, now, scan, born or {}, partial)
     finally:
         if state_lock is not None:
             state_lock.close()
 
 
-def _run_locked(policy, mode, dry_run, progress, started, now):
+def _run_locked(policy, mode, dry_run, progress, started, now, scan, born, partial):
     state = State(policy.state_file)
     warnings = [state.warning] if state.warning else []
     legacy = legacy_files_present(policy.proc_root)
     if legacy:
         warnings.append(legacy_warning(legacy))
 
-    scan_started = time.monotonic()
-    scan = SCANNERS[policy.backend](policy.proc_root, want_ppids=policy.limit_subtree is not None)
-    scan_seconds = time.monotonic() - scan_started
+    if scan is None:
+        scan_started = time.monotonic()
+        scan = SCANNERS[policy.backend](policy.proc_root, want_ppids=policy.limit_subtree is not None)
+        scan.seconds = time.monotonic() - scan_started
+    scan_seconds = scan.seconds
 
     cases, outside = _inspect(scan, policy)
     candidates = _triage(cases, policy)
-    _confirm(candidates, policy, mode)
-    live_keys = _age(cases, state, now)
+    if not partial:
+        _confirm(candidates, policy, mode)
+    live_keys = _age(cases, state, now, born)
     pids = pid_headroom(policy.proc_root, scan.processes)
     _assess(cases, state, pids, now)
     eligible = _eligible(candidates, policy)
@@ -78,7 +86,9 @@ def _run_locked(policy, mode, dry_run, progress, started, now):
     if acting:
         state.count_run(report)
         try:
-            state.save(live_keys, now, policy.container_init_cooldown)
+            if partial:
+                state.forget(_gone_keys(cases))
+            state.save(None if partial else live_keys, now, policy.container_init_cooldown)
         except ReaperError as exc:
             report["warnings"].append("acted, but %s" % exc)
             raise NotRecorded("acted, but %s" % exc, report) from None
@@ -168,16 +178,34 @@ def _confirm(candidates, policy, mode):
             case.confirm(policy.proc_root)
 
 
-def _age(cases, state, now):
-    """First-seen times of the confirmed zombies; returns their keys (what the state file keeps)."""
+def _age(cases, state, now, born):
+    """First-seen times of the confirmed zombies (a known death time wins when earlier); returns their keys
+    (what the state file keeps)."""
     live_keys = set()
+    first_seen = state.first_seen
     for case in cases:
         for zombie in case.confirmed:
-            live_keys.add(zombie.key)
-            state.first_seen.setdefault(zombie.key, now)
+            key = zombie.key
+            live_keys.add(key)
+            died = born.get(key)
+            seen = first_seen.get(key)
+            if died is not None and (seen is None or died < seen):
+                first_seen[key] = died
+            elif seen is None:
+                first_seen[key] = now
         if case.confirmed:
             case.oldest_seen_seconds = round(now - min(state.first_seen[z.key] for z in case.confirmed), 3)
     return live_keys
+
+
+def _gone_keys(cases):
+    """Keys of the zombies this run saw go (a partial run forgets only those)."""
+    gone = set()
+    for case in cases:
+        if case.action in ("signalled", "reaped_in_place"):
+            left = set(z.key for z in case.remaining)
+            gone.update(z.key for z in case.confirmed if z.key not in left)
+    return gone
 
 
 def _assess(cases, state, pids, now):

@@ -42,7 +42,7 @@ class Option(object):
         if kind == "pid":
             return None if value is None else parse_count(value, name, minimum=1)
         if kind == "seconds":
-            return parse_seconds(value, name, self.maximum)
+            return parse_seconds(value, name, self.maximum, self.minimum)
         if kind == "container":
             return parse_container_limit(value, name)
         if kind == "percent":
@@ -135,6 +135,10 @@ OPTIONS = (
            command_only=True),
     Option("textfile", "path", None, "write Prometheus metrics of this run to FILE (atomically), for node_exporter",
            command_only=True),
+    Option("rescan_seconds", "seconds", 300.0, "`watch`: the full /proc scan's period (it also runs at start and at "
+           "once after lost exit events; 10 to 86400)", command_only=True, minimum=10, maximum=86400),
+    Option("receive_buffer", "count", 8 * 1024 * 1024, "`watch`: bytes asked for the exit events' receive buffer",
+           command_only=True, hidden=True, minimum=4096),
 )
 BY_NAME = dict((option.name, option) for option in OPTIONS)
 POLICY_OPTIONS = tuple(o for o in OPTIONS if not o.command_only)

@@ -32,6 +32,7 @@ class Scan(object):
         self.zombies_by_parent = {}  # ppid -> [Zombie]
         self.zombie_leaders_with_threads = 0
         self.ppid_of = None  # pid -> ppid for every process, only when a subtree limit needs it
+        self.seconds = 0.0  # how long the pass took
 
 
 def _open_proc(proc_root):
@@ -82,14 +83,14 @@ def scan_procfs(proc_root="/proc", want_ppids=False):
             if ppid_of is not None:
                 ppid_of[int(name)] = int(data[right + 4:data.find(b" ", right + 4)])
             if data[right + 2:right + 3] == b"Z":
-                _add_zombie(scan, int(name), data, right)
+                file_zombie(scan, int(name), data, right)
     finally:
         os_close(proc_fd)
     scan.ppid_of = ppid_of
     return scan
 
 
-def _add_zombie(scan, pid, data, right):
+def file_zombie(scan, pid, data, right):
     """Parse a zombie's stat line in full and file it under its parent."""
     try:
         fields = data[right + 2:].split()

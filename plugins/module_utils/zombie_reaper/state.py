@@ -83,10 +83,17 @@ class State(object):
                 if signal["result"] == "sent":
                     sent[signal["signal"]] = sent.get(signal["signal"], 0) + 1
 
+    def forget(self, keys):
+        """Drop the first-seen times of zombies known to be gone."""
+        for key in keys:
+            self.first_seen.pop(key, None)
+
     def save(self, live_zombie_keys, now, cooldown):
+        """Write the state; ``live_zombie_keys`` (None: keep every first-seen time) are the zombies still there."""
         if not self.path:
             return
-        self.first_seen = dict((k, v) for k, v in self.first_seen.items() if k in live_zombie_keys)
+        if live_zombie_keys is not None:
+            self.first_seen = dict((k, v) for k, v in self.first_seen.items() if k in live_zombie_keys)
         self.escalated = dict((k, v) for k, v in self.escalated.items() if now - v < max(cooldown, 1))
         self.restarts = self.recent_restarts(now)
         self.write()

@@ -20,8 +20,8 @@ def parse_bool(value, option):
     raise ConfigError("%s must be true or false, got %r" % (option, value))
 
 
-def parse_seconds(value, option, maximum=None):
-    """A non-negative, finite number of seconds, at most ``maximum`` when given."""
+def parse_seconds(value, option, maximum=None, minimum=0):
+    """A finite number of seconds, at least ``minimum`` (zero or more), at most ``maximum`` when given."""
     if isinstance(value, bool):
         raise ConfigError("%s must be a number of seconds, got %r" % (option, value))
     try:
@@ -32,6 +32,8 @@ def parse_seconds(value, option, maximum=None):
         raise ConfigError("%s must be zero or more seconds, got %r" % (option, value))
     if maximum is not None and number > maximum:
         raise ConfigError("%s must be at most %g seconds, got %r" % (option, maximum, value))
+    if number < minimum:
+        raise ConfigError("%s must be at least %g seconds, got %r" % (option, minimum, value))
     return number
 
 

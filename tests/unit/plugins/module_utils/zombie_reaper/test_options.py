@@ -8,7 +8,8 @@ import yaml
 from zombie_reaper.config import read_config
 from zombie_reaper.errors import ConfigError
 from zombie_reaper.ladder import parse_ladder
-from zombie_reaper.options import CONFIG_KEYS, MODULE_OPTIONS, OPTIONS, Policy, module_argument_spec, readme_table
+from zombie_reaper.options import (BY_NAME, CONFIG_KEYS, MODULE_OPTIONS, OPTIONS, Policy, module_argument_spec,
+                                   readme_table)
 
 ROOT = Path(__file__).resolve().parents[5]
 ROLE = ROOT / "roles" / "reaper"
@@ -90,7 +91,7 @@ def test_every_option_works_in_a_config_file(tmp_path):
               "limit_container": "abcd", "reap": "true", "reap_min_age_seconds": "2", "dry_run": "yes",
               "restart_container_init": "never", "restart_pressure_percent": "80", "restart_time_left_seconds": "60",
               "restart_budget": "1",
-              "log": "/tmp/l", "lock": "/tmp/k", "textfile": "/tmp/t.prom"}
+              "log": "/tmp/l", "lock": "/tmp/k", "textfile": "/tmp/t.prom", "rescan_seconds": "60"}
     assert set(values) == set(CONFIG_KEYS)
     path = tmp_path / "reaper.conf"
     path.write_text("[reaper]\n" + "".join("%s = %s\n" % item for item in values.items()))
@@ -106,3 +107,9 @@ def test_config_file_refuses_hidden_and_unknown_keys(tmp_path, key):
     path.write_text("[reaper]\n%s = /x\n" % key)
     with pytest.raises(ConfigError, match="unknown key"):
         read_config(str(path))
+
+
+@pytest.mark.parametrize("value", ["5", "0", "86401", "soon"])
+def test_rescan_seconds_outside_10_to_86400_is_an_error(value):
+    with pytest.raises(ConfigError, match="rescan_seconds"):
+        BY_NAME["rescan_seconds"].parse(value)

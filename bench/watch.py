@@ -1,0 +1,157 @@
+"""Benchmark watch mode: the daemon's CPU and memory by process-exit rate, with and without idle zombies.
+
+The daemon (the node command's ``watch``) runs in this machine's initial PID namespace, as the proc connector
+needs, with --dry-run and limited to an idle process of the benchmark's own: it reads and peeks every exit on
+the machine but decides on none. The exits come from a generator that forks and waits at a fixed rate (the
+common case: a parent that reaps). The idle table is bench/run.py's synthetic one (bench/fleet.c: idle
+processes and zombies under a few parents, in a private PID namespace). Nothing is signalled or traced. Its
+section of docs/benchmarks.md is replaced (or added), as ``make bench`` runs it after bench/run.py.
+
+    python bench/watch.py [--idle 100000] [--seconds 20] [--soak 60] [--out FILE]
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import MODULE_UTILS, NODE_PYTHON, ROOT, build, fleet  # noqa: E402  pylint: disable=wrong-import-position
+
+SECTION = "## Watch mode"
+TICKS = os.sysconf("SC_CLK_TCK")
+GENERATOR = """
+import os, sys, time
+rate, seconds = float(sys.argv[1]), float(sys.argv[2])
+start = time.monotonic()
+made = 0
+while time.monotonic() - start < seconds:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    made += 1
+    ahead = start + made / rate - time.monotonic()
+    if ahead > 0:
+        time.sleep(ahead)
+print(made)
+"""
+
+
+def cpu_seconds(pid):
+    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def rss_mib(pid):
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+class Daemon(object):
+    def __init__(self, limit, journal):
+        command = [NODE_PYTHON, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); from zombie_reaper.cli "
+                   "import main; raise SystemExit(main())" % str(MODULE_UTILS),
+                   "watch", "--dry-run", "--limit-subtree", str(limit), "--confirm-seconds", "0",
+                   "--rescan-seconds", "86400", "--log", journal + ".log"]
+        self.journal = journal
+        log = Path(journal + ".log")
+        if log.exists():
+            log.unlink()
+        with open(journal, "wb") as handle:
+            self.popen = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=handle)
+        deadline = time.monotonic() + 300
+        while not (log.exists() and log.read_text().strip()):  # the full scan at start is done
+            if time.monotonic() > deadline or self.popen.poll() is not None:
+                raise SystemExit("the daemon did not start: %s" % Path(journal).read_text()[-2000:])
+            time.sleep(0.1)
+        self.start_scan_seconds = json.loads(log.read_text().splitlines()[0])["scan_seconds"]
+
+    def stop(self):
+        self.popen.send_signal(signal.SIGTERM)
+        self.popen.wait(timeout=60)
+        return Path(self.journal).read_text().strip().splitlines()[-1]
+
+
+def measure(daemon, rate, seconds):
+    generator = None
+    if rate:
+        generator = subprocess.Popen([sys.executable, "-c", GENERATOR, str(rate), str(seconds + 2)],
+                                     stdout=subprocess.PIPE)
+        time.sleep(1)
+    cpu0, wall0 = cpu_seconds(daemon.popen.pid), time.monotonic()
+    time.sleep(seconds)
+    cpu1, wall1 = cpu_seconds(daemon.popen.pid), time.monotonic()
+    made = int(generator.communicate()[0]) if generator else 0
+    return 100.0 * (cpu1 - cpu0) / (wall1 - wall0), rss_mib(daemon.popen.pid), made
+
+
+def replace_section(text, section):
+    """This benchmark's section of the benchmarks page, replaced (or added at the end)."""
+    before, found, after = text.partition(SECTION)
+    rest = after.split("\n## ", 1)
+    tail = "\n## " + rest[1] if found and len(rest) > 1 else ""
+    return before.rstrip("\n") + "\n\n" + section + tail
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--idle", type=int, default=100000, help="idle zombies in the second half")
+    parser.add_argument("--sleepers", type=int, default=10000, help="idle processes beside them")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per rate")
+    parser.add_argument("--soak", type=float, default=60.0, help="seconds at 1,000 exits/s, counting lost events")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    idle = subprocess.Popen(["sleep", "86400"])
+    journal = "/tmp/fleetops-bench-watch.journal"
+    lines = [SECTION + ": the daemon's cost by exit rate", "",
+             "`python bench/watch.py --idle %d --sleepers %d --seconds %g --soak %g` on %s, %d cores, kernel %s. "
+             "The daemon (`zombie-reaper watch --dry-run`, limited to an idle process) reads every exit on the machine and "
+             "peeks at each `reap_min_age_seconds` later; the exits come from a parent that forks and waits at "
+             "the given rate. CPU is the daemon's user+system time over %g s, in the same run for every row." % (
+                 args.idle, args.sleepers, args.seconds, args.soak, os.uname().nodename, os.cpu_count(),
+                 os.uname().release, args.seconds), "",
+             "| idle zombies on the node | exits/s asked | exits/s made | daemon CPU (% of one core) | RSS (MiB) |",
+             "|---|---|---|---|---|"]
+    scans = []
+    made = 0
+    status = ""
+    with tempfile.TemporaryDirectory() as scratch:
+        binaries = build(Path(scratch))
+        try:
+            for count in (0, args.idle):
+                with (fleet(binaries, args.sleepers, count, 4) if count else contextlib.nullcontext()):
+                    daemon = Daemon(idle.pid, journal)
+                    scans.append((count, daemon.start_scan_seconds))
+                    for rate in (0, 100, 1000):
+                        cpu, rss, made = measure(daemon, rate, args.seconds)
+                        lines.append("| %d | %d | %d | %.2f | %.1f |"
+                                     % (count, rate, made / (args.seconds + 2), cpu, rss))
+                    if count:
+                        _cpu, _rss, made = measure(daemon, 1000, args.soak)
+                    status = daemon.stop()
+        finally:
+            idle.kill()
+    lines += ["", "Soak at 1,000 exits/s asked for %g s with %d idle zombies: the generator made %d exits (%d/s); "
+              "the daemon ended with: `%s` (its exits count every exit on the machine, the generator's among "
+              "them)." % (args.soak, args.idle, made, made / (args.soak + 2), status), "",
+              "The full scan at start (and every `rescan_seconds`, 300 by default): %s; at the default period "
+              "that is %.3f%% of one core for the largest table." % (
+                  ", ".join("%.3f s with %d idle zombies" % (seconds, count) for count, seconds in scans),
+                  100.0 * scans[-1][1] / 300), ""]
+    text = "\n".join(lines) + "\n"
+    out = Path(args.out)
+    out.write_text(replace_section(out.read_text() if out.exists() else "# Benchmarks\n", text))
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
