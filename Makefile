@@ -32,7 +32,7 @@ test: setup test-python test-aarch64 test-ansible lint sanity molecule
 
 # Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), node_exporter (Debian's
 # package serves our metrics), absent, and on a containerd node (pods made through its CRI): containerd_sshd,
-# containerd_probe_orphans, containerd_pid_pressure, containerd_seccomp.
+# containerd_probe_orphans, containerd_pid_pressure, containerd_seccomp; watch (watch mode's unit, without exit events).
 molecule: images
 	$(BIN)/molecule test --all
 

@@ -84,12 +84,14 @@ def test_an_overflowing_buffer_is_reported_as_events_lost():
                     break
 
 
-def test_outside_the_initial_pid_namespace_the_kernel_stays_silent_and_it_says_why():
+@pytest.mark.parametrize("namespaces", [["--pid"], ["--net", "--pid"]], ids=["pid", "net-and-pid"])
+def test_outside_the_initial_namespaces_it_says_why(namespaces):
+    """In another PID namespace the kernel stays silent; in another network namespace it refuses the send."""
     _listening().close()  # here it answers
     probe = ("import sys; sys.path.insert(0, %r)\n"
              "from zombie_reaper.watch.connector import ConnectorUnavailable, ProcConnector\n"
              "try:\n    ProcConnector().open()\nexcept ConnectorUnavailable as exc:\n    print(exc)\n"
              "else:\n    print('answered')\n" % str(MODULE_UTILS))
-    result = subprocess.run(["unshare", "--pid", "--fork", sys.executable, "-c", probe], capture_output=True,
+    result = subprocess.run(["unshare"] + namespaces + ["--fork", sys.executable, "-c", probe], capture_output=True,
                             timeout=patience(30), check=True)
-    assert b"serves only the initial user and PID namespaces" in result.stdout
+    assert b"serves only the initial" in result.stdout, result.stdout

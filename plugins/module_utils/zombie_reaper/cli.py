@@ -42,6 +42,7 @@ class Command(object):
         self.json = False
         self.publish = None
         self.export = None
+        self.watch = False  # the word ``watch``: the long-running mode
 
 
 def parse_command_line(argv):
@@ -56,6 +57,9 @@ def parse_command_line(argv):
             raise _Exit(usage(), EXIT_OK)
         if flag == "--version":
             raise _Exit("zombie-reaper %s" % VERSION, EXIT_OK)
+        if arg == "watch":  # anywhere a flag may stand: the role's wrapper puts --config FILE first
+            command.watch = True
+            continue
         if flag in ("--info", "--json"):
             if sep:
                 raise ConfigError("%s takes no value" % flag)
@@ -181,13 +185,13 @@ def _record_error(settings, state_file, exc):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["watch"]:
-        return watch(argv[1:])
     lock = None
     settings = {}
     options = {}
     try:
         command = parse_command_line(argv)
+        if command.watch:
+            return watch(argv)
         options, settings = options_from_command(command)
         if command.publish is not None:
             return _publish(command.publish, settings)

@@ -105,6 +105,11 @@ class ProcConnector(object):
         except ConnectorUnavailable:
             self.close()
             raise
+        except OSError as exc:  # ECONNREFUSED: no connector in this network namespace (it lives in the first)
+            self.sock.close()
+            self.sock = None
+            raise ConnectorUnavailable("cannot subscribe to process events: %s (the proc connector serves only "
+                                       "the initial network, user and PID namespaces)" % (exc.strerror or exc)) from None
         # Since 6.6 a listener may ask for exits only (a fork or exec no longer wakes it). The kernel answers
         # that with an ack the new filter itself drops, and an older kernel ignores the longer message: so it
         # is sent after the plain subscription, unanswered, and either way exits arrive.

@@ -37,3 +37,9 @@ def test_usage_lists_every_flag_but_the_hidden_ones():
     text = usage()
     for option in OPTIONS:
         assert (option.flag in text) != option.hidden, option.name
+
+
+def test_watch_is_a_word_anywhere_a_flag_may_stand():
+    # The role's wrapper runs `python3 ... --config FILE "$@"`: the word comes after its flags.
+    assert parse_command_line(["--config", "/etc/zombie-reaper/reaper.conf", "watch", "--dry-run"]).watch
+    assert parse_command_line(["watch"]).watch and not parse_command_line(["--dry-run"]).watch
