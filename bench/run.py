@@ -386,12 +386,18 @@ def crash_markdown(rows):
     return lines
 
 
-def replace_crash_section(text, rows):
-    """The crash battery's section of an existing benchmarks page, replaced (or added at the end)."""
-    before, found, after = text.partition(CRASH_SECTION)
+def replace_section(text, heading, section):
+    """The section starting with ``heading`` of an existing benchmarks page, replaced by ``section`` (or added
+    at the end)."""
+    before, found, after = text.partition(heading)
     rest = after.split("\n## ", 1)
     tail = "\n## " + rest[1] if found and len(rest) > 1 else ""
-    return before.rstrip("\n") + "\n\n" + "\n".join(crash_markdown(rows)) + "\n" + tail
+    return before.rstrip("\n") + "\n\n" + section + tail
+
+
+def replace_crash_section(text, rows):
+    """The crash battery's section of an existing benchmarks page, replaced (or added at the end)."""
+    return replace_section(text, CRASH_SECTION, "\n".join(crash_markdown(rows)) + "\n")
 
 
 def main():

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import MODULE_UTILS, NODE_PYTHON, ROOT, build, fleet  # noqa: E402  pylint: disable=wrong-import-position
+from run import MODULE_UTILS, NODE_PYTHON, ROOT, build, fleet, replace_section  # noqa: E402  pylint: disable=wrong-import-position
 
 SECTION = "## Watch mode"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -94,14 +94,6 @@ def measure(daemon, rate, seconds):
     return 100.0 * (cpu1 - cpu0) / (wall1 - wall0), rss_mib(daemon.popen.pid), made
 
 
-def replace_section(text, section):
-    """This benchmark's section of the benchmarks page, replaced (or added at the end)."""
-    before, found, after = text.partition(SECTION)
-    rest = after.split("\n## ", 1)
-    tail = "\n## " + rest[1] if found and len(rest) > 1 else ""
-    return before.rstrip("\n") + "\n\n" + section + tail
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=int, default=100000, help="idle zombies in the second half")
@@ -149,7 +141,7 @@ def main():
                   100.0 * scans[-1][1] / 300), ""]
     text = "\n".join(lines) + "\n"
     out = Path(args.out)
-    out.write_text(replace_section(out.read_text() if out.exists() else "# Benchmarks\n", text))
+    out.write_text(replace_section(out.read_text() if out.exists() else "# Benchmarks\n", SECTION, text))
     sys.stdout.write(text)
 
 
