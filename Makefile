@@ -51,7 +51,7 @@ lint:
 	$(BIN)/antsibull-changelog lint
 	# the engine runs on nodes with Python 3.8+: no newer syntax or unguarded newer APIs
 	$(BIN)/vermin -t=3.8- --no-tips --violations --eval-annotations plugins/module_utils plugins/modules
-	shellcheck scripts/*.sh .ci/run molecule/images/*.sh tests/aarch64/run.sh
+	shellcheck scripts/*.sh .ci/run molecule/images/*.sh tests/aarch64/run.sh bench/guest.sh
 
 # ansible-test needs the collection at .../ansible_collections/<namespace>/<name>: test a copy of the tracked files.
 sanity:

@@ -76,7 +76,7 @@ OUR_SCAN = ("import sys; sys.path.insert(0, %r); from zombie_reaper.scan import 
 
 def build(out_dir):
     binaries = {}
-    for name in ("fleet", "cscan"):
+    for name in ("fleet", "cscan", "exits"):
         binary = out_dir / name
         subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", str(binary), str(BENCH / (name + ".c"))],
                        check=True)

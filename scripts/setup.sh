@@ -11,7 +11,8 @@ APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate s
              lib32gcc-12-dev libc6-dev-i386  # a 32-bit parent for the REAP tests (gcc -m32)
              # the REAP tests on aarch64: an emulated arm64 machine and 64- and 32-bit cross compilers
              qemu-system-arm cpio gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
-             libc6-dev-armhf-cross)
+             libc6-dev-armhf-cross
+             qemu-system-x86)  # make bench: watch mode acting, timed, in an x86_64 guest (bench/guest.sh)
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # The REAP rung's real-process tests on a real aarch64 kernel, from this x86_64 machine:
-# an arm64 Debian 12 root (debootstrap --foreign; its packages unpacked without running their
-# scripts, so no arm64 code runs on the host and no binfmt is needed) booted whole as an
+# an arm64 Debian 12 root (scripts/guest-root.sh: no arm64 code runs on the host) booted whole as an
 # initramfs under qemu-system-aarch64 (software emulation, no network, no disk). Inside,
 # pytest runs tests/live/test_reap_in_place.py, test_reap_crash_safety.py and, where the proc connector
 # answers and nothing else runs, the acting tests of watch mode (test_connector.py, test_watch.py), with
@@ -12,47 +11,11 @@
 # The root is cached in /var/cache/fleetops-aarch64 and rebuilt when its recipe changes.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SUITE=bookworm
 PACKAGES=python3,util-linux,procps,strace,linux-image-arm64
 CACHE=/var/cache/fleetops-aarch64
 WORK=${AARCH64_WORK:-/var/tmp/fleetops-aarch64}
 TIMEOUT=${AARCH64_TIMEOUT:-2400}  # seconds for the whole guest run; software emulation is slow
 PYTEST_PACKAGES=(pytest _pytest pluggy iniconfig packaging pygments py.py)
-
-build_root() {
-    local recipe root tmp deb
-    recipe=$(echo "$SUITE $PACKAGES $(scripts/debian-mirror.sh) unpack-v1" | sha256sum | cut -c1-16)
-    root="$CACHE/root-$recipe"
-    if [ -f "$root/complete" ]; then
-        echo "$root"
-        return
-    fi
-    echo "aarch64: building the arm64 root ($recipe) from $(scripts/debian-mirror.sh)" >&2
-    mkdir -p "$CACHE"
-    rm -rf "$CACHE"/root-* "$CACHE"/build.*
-    tmp=$(mktemp -d "$CACHE/build.XXXXXX")
-    debootstrap --foreign --arch=arm64 --variant=minbase --include="$PACKAGES" \
-        "$SUITE" "$tmp/fs" "$(scripts/debian-mirror.sh)" > "$tmp/debootstrap.log" 2>&1 \
-        || { tail -20 "$tmp/debootstrap.log" >&2; exit 1; }
-    # Every package unpacked as dpkg would, minus maintainer scripts; of the kernel only its image
-    # (its modules are not needed: the emulated board's console and everything else are built in).
-    for deb in "$tmp"/fs/var/cache/apt/archives/*.deb; do
-        case $(basename "$deb") in
-            linux-image-[0-9]*) dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/fs" --wildcards './boot/vmlinuz-*' ;;
-            *) dpkg-deb -x "$deb" "$tmp/fs" ;;
-        esac
-    done
-    mv "$tmp"/fs/boot/vmlinuz-* "$tmp/vmlinuz"
-    cp "$tmp/fs/usr/share/base-passwd/passwd.master" "$tmp/fs/etc/passwd"
-    cp "$tmp/fs/usr/share/base-passwd/group.master" "$tmp/fs/etc/group"
-    rm -rf "$tmp"/fs/var/cache/apt/archives/*.deb "$tmp/fs/debootstrap" \
-        "$tmp"/fs/usr/share/{doc,man,locale,info}
-    (cd "$tmp/fs" && find . | cpio -o -H newc --quiet) > "$tmp/root.cpio"
-    rm -rf "$tmp/fs"
-    touch "$tmp/complete"
-    mv "$tmp" "$root"
-    echo "$root"
-}
 
 stage() {
     local stage=$WORK/stage site
@@ -104,7 +67,7 @@ INIT
 }
 
 mkdir -p "$WORK"
-root=$(build_root)
+root=$(scripts/guest-root.sh arm64 "$PACKAGES" "$CACHE")
 stage "${@:--q}"
 cat "$root/root.cpio" "$WORK/stage.cpio" > "$WORK/initrd.cpio"
 echo "aarch64: booting $(basename "$root")/vmlinuz under qemu-system-aarch64 (console: $WORK/console.log)"

@@ -26,13 +26,15 @@ MODE_INFO = "info"  # read only: report what is there and what a run would act o
 MODE_ACT = "act"  # act on eligible parents (nothing is sent with dry_run)
 
 
-def run(policy, mode=MODE_ACT, dry_run=False, progress=None, scan=None, born=None, partial=False):
+def run(policy, mode=MODE_ACT, dry_run=False, progress=None, scan=None, born=None, partial=False, rates=None):
     """Scan, classify, confirm, act (unless ``dry_run`` or info mode), verify; return the report.
 
     Watch mode passes the ``scan`` it made: ``partial`` when it holds only the parents of recent exits (no
     confirming scan then: the exit event was the first look and it is ``reap_min_age_seconds`` old; the state
     file forgets only the zombies this run saw go). ``born`` maps zombie keys to their death (Unix time), from
-    the exit events: a zombie's true age, where a scan only knows when it first saw it."""
+    the exit events: a zombie's true age, where a scan only knows when it first saw it. ``rates`` maps parent
+    pids to their leak rate per hour counted over the exit stream (it wins over the rate from first-seen times,
+    which a watch that reaps within seconds keeps too short to tell)."""
     if mode not in (MODE_INFO, MODE_ACT):
         raise ValueError("mode must be %r or %r" % (MODE_INFO, MODE_ACT))
     progress = progress or (lambda message: None)
@@ -42,13 +44,13 @@ def run(policy, mode=MODE_ACT, dry_run=False, progress=None, scan=None, born=Non
     # An acting run holds the state file's lock from load to save: a run beside it never loses an entry.
     state_lock = lock_state(policy.state_file) if acting else None
     try:
-        return _run_locked(policy, mode, dry_run, progress, started, now, scan, born or {}, partial)
+        return _run_locked(policy, mode, dry_run, progress, started, now, scan, born or {}, partial, rates or {})
     finally:
         if state_lock is not None:
             state_lock.close()
 
 
-def _run_locked(policy, mode, dry_run, progress, started, now, scan, born, partial):
+def _run_locked(policy, mode, dry_run, progress, started, now, scan, born, partial, rates):
     state = State(policy.state_file)
     warnings = [state.warning] if state.warning else []
     legacy = legacy_files_present(policy.proc_root)
@@ -67,7 +69,7 @@ def _run_locked(policy, mode, dry_run, progress, started, now, scan, born, parti
         _confirm(candidates, policy, mode)
     live_keys = _age(cases, state, now, born)
     pids = pid_headroom(policy.proc_root, scan.processes)
-    _assess(cases, state, pids, now)
+    _assess(cases, state, pids, now, rates)
     eligible = _eligible(candidates, policy)
 
     acting = mode == MODE_ACT and not dry_run
@@ -208,11 +210,13 @@ def _gone_keys(cases):
     return gone
 
 
-def _assess(cases, state, pids, now):
+def _assess(cases, state, pids, now, rates):
     """Per parent: the tightest PID limit over it, its leak rate, the time left, and what it is (diagnosis)."""
     for case in cases:
         case.pids_headroom = headroom(case.parent.cgroup, pids)
-        case.leak_rate_per_hour = leak_rate_per_hour([state.first_seen[z.key] for z in case.confirmed], now)
+        rate = rates.get(case.parent.pid)
+        case.leak_rate_per_hour = (rate if rate is not None
+                                   else leak_rate_per_hour([state.first_seen[z.key] for z in case.confirmed], now))
         case.seconds_left = seconds_left(case.pids_headroom, case.leak_rate_per_hour)
         case.diagnosis = diagnose(case.parent, case.leak_rate_per_hour)
 

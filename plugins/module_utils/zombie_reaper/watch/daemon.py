@@ -4,8 +4,8 @@
 """``zombie-reaper watch``: act on zombies as they are born (exit events), the /proc scan kept as the truth.
 
 Each exit is remembered under its parent; ``reap_min_age_seconds`` after it, one peek tells whether it is still
-a zombie, and the parents holding such zombies go through the engine in one round, with a scan of those
-parents only. A full scan runs at start, every ``rescan_seconds`` and at once after lost events. Signals only
+a zombie (counted in its parent's leak rate), and the parents holding such zombies go through the engine in one
+round, with a scan of those parents only. A full scan runs at start, every ``rescan_seconds`` and at once after lost events. Signals only
 set flags: SIGTERM ends the loop between rounds (never mid-REAP), SIGHUP reads the options again."""
 
 import heapq
@@ -24,6 +24,7 @@ from ..scan import SCANNERS
 from .connector import ConnectorUnavailable, EventsLost, ProcConnector
 from .notify import notify, watchdog_seconds
 from .partial import ChildrenUnlisted, scan_parents
+from .rates import LeakRates
 from .view import View
 
 ROUND_GAP_SECONDS = 0.5  # a parent leaking continuously goes through a round at most this often
@@ -35,6 +36,8 @@ DRAIN_MAX = 4096  # datagrams read per wakeup, so the loop stays responsive unde
 COALESCE_SECONDS = 0.05
 PENDING_PER_PARENT = 100000  # exits remembered per parent; past it the scan of the parent still finds them
 BORN_MAX = 1000000
+# Outcomes that leave zombies a later look can clear with no new exit: the rest wait for exits or a full scan.
+RECHECKED = ("reaped", "too_young", "deferred")
 BUSY = "busy"  # a round the run lock kept from running
 # Outcomes after which another look within RECHECK_SECONDS would decide the same.
 SETTLED = ("protected", "out_of_scope", "held", "cooldown", "persisting", "no_rung_applies", "reparented_defunct",
@@ -53,7 +56,9 @@ class Watcher(object):
         self.pending = {}  # ppid -> [(pid, death in monotonic seconds)]
         self.due = []  # heap of (monotonic time, ppid)
         self.not_before = {}  # ppid -> monotonic time of its next possible round
+        self.rechecks = {}  # ppid -> when a parent a round left with zombies is looked at again, exits or not
         self.born = {}  # zombie key -> death (Unix time)
+        self.leaks = LeakRates()
         self.view = View()
         self.counts = dict(exits=0, rounds=0, full_scans=0, events_lost=0)
         self.lost = False
@@ -185,6 +190,9 @@ class Watcher(object):
         parents = set()
         while self.due and self.due[0][0] <= now:
             _at, ppid = heapq.heappop(self.due)
+            if self.rechecks.get(ppid, now + 1) <= now:
+                del self.rechecks[ppid]
+                parents.add(ppid)
             exits = self.pending.pop(ppid, None)
             if not exits:
                 continue
@@ -200,8 +208,10 @@ class Watcher(object):
                 stat = read_stat(self.policy.proc_root, pid)
                 if stat is not None and stat["state"] == "Z":
                     parents.add(stat["ppid"])
-                    if len(self.born) < BORN_MAX:
-                        self.born.setdefault("%d:%d" % (pid, stat["starttime"]), died + wall)
+                    self.leaks.add(stat["ppid"], died)
+                    key = "%d:%d" % (pid, stat["starttime"])
+                    if key in self.born or len(self.born) < BORN_MAX:  # the death beats a scan's first sight
+                        self.born[key] = died + wall
             if young:
                 self.pending[ppid] = young
                 heapq.heappush(self.due, (max(young[0][1] + min_age, now + ROUND_GAP_SECONDS), ppid))
@@ -242,14 +252,29 @@ class Watcher(object):
         scan, report = result
         if report is None:
             return
-        settle = self.clock()
-        for parent in report["parents"]:
-            pause = RECHECK_SECONDS if parent["outcome"] in SETTLED else ROUND_GAP_SECONDS
-            self.not_before[parent["pid"]] = settle + pause
-            if parent["zombies_remaining"] == 0:
-                for zombie in scan.zombies_by_parent.get(parent["pid"], ()):
-                    self.born.pop(zombie.key, None)
+        self._settle(report, scan, partial=True)
         self._update_view(report, partial=True)
+
+    def _settle(self, report, scan, partial):
+        """After a round: when each parent may have its next one (a partial round's parents only: a full scan
+        delays no exit's round), and a recheck for each left with zombies (the exits that would bring it back may
+        all have been seen already: a leaker that stopped, a zombie a scan found before its age was known)."""
+        settle = self.clock()
+        policy = self.policy
+        for parent in report["parents"]:
+            ppid, outcome = parent["pid"], parent["outcome"]
+            if partial:
+                self.not_before[ppid] = settle + (RECHECK_SECONDS if outcome in SETTLED else ROUND_GAP_SECONDS)
+            if parent["zombies_remaining"] == 0:
+                for zombie in scan.zombies_by_parent.get(ppid, ()):
+                    self.born.pop(zombie.key, None)
+            elif self.connector is not None and outcome in RECHECKED:
+                if outcome == "too_young":  # its oldest zombie is old enough by then
+                    pause = max(policy.reap_min_age_seconds, policy.min_age_seconds, ROUND_GAP_SECONDS)
+                else:
+                    pause = ROUND_GAP_SECONDS
+                self.rechecks[ppid] = settle + pause
+                heapq.heappush(self.due, (settle + pause, ppid))
 
     def _full_round(self, reason):
         self.lost = False
@@ -259,6 +284,7 @@ class Watcher(object):
         def scan_all():
             scan = SCANNERS[policy.backend](policy.proc_root, want_ppids=policy.limit_subtree is not None)
             scan.seconds = self.clock() - started
+            self.leaks.forget_gone(policy.proc_root)
             keys = set(z.key for zombies in scan.zombies_by_parent.values() for z in zombies)
             self.born = dict((k, v) for k, v in self.born.items() if k in keys)
             return scan
@@ -267,10 +293,12 @@ class Watcher(object):
         if result is BUSY:
             self.lost = reason != "periodic"  # lost events still call for a full scan: at the next wakeup
             return
-        report = result[1]
+        scan, report = result
         self.counts["full_scans"] += 1
         self.not_before = dict((k, v) for k, v in self.not_before.items() if v > started)
+        self.rechecks = {}  # this scan saw every parent: its report brings back those left with zombies
         if report is not None:
+            self._settle(report, scan, partial=False)
             self._update_view(report, partial=False)
 
     def _round(self, make_scan, partial):
@@ -291,7 +319,7 @@ class Watcher(object):
                 return scan, None
             try:
                 report = run(self.policy, mode=MODE_ACT, dry_run=settings["dry_run"], scan=scan, born=self.born,
-                             partial=partial, progress=self.say)
+                             partial=partial, rates=self.leaks.rates(self.clock()), progress=self.say)
             except NotRecorded as exc:
                 report = exc.report
                 self.say("watch: %s" % exc)
