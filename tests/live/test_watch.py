@@ -225,6 +225,7 @@ def test_zombies_no_later_exit_brings_back_are_reaped_within_the_bound_too(daemo
         # and no exit comes after it.
         leak(2, 0.5)
         assert wait_until(lambda: not zombie_children(parent.pid), MIN_AGE + 3), watch.journal_text()
+
         # Each of the three in one report or another (the last is written just after its REAP ends).
         def reaped():
             return sum(p["zombies_reaped_in_place"] for r, p in watch.entries(parent.pid))
@@ -254,6 +255,7 @@ def test_a_burst_overflowing_the_buffer_brings_a_full_scan_and_no_zombie_is_miss
         assert wait_until(lambda: not zombie_children(parent), 60), watch.journal_text()
         lost = [r for r in watch.reports() if r["watch"]["events_lost"]]
         assert lost and any(not r["watch"]["partial"] for r in lost)
+
         # The last round's report is written just after its REAP ends.
         def cleared():
             return sum(p["zombies_reaped_in_place"] for r, p in watch.entries(parent))
