@@ -5,8 +5,9 @@
 
 Each exit is remembered under its parent; ``reap_min_age_seconds`` after it, one peek tells whether it is still
 a zombie (counted in its parent's leak rate), and the parents holding such zombies go through the engine in one
-round, with a scan of those parents only. A full scan runs at start, every ``rescan_seconds`` and at once after lost events. Signals only
-set flags: SIGTERM ends the loop between rounds (never mid-REAP), SIGHUP reads the options again."""
+round, with a scan of those parents only. A full scan runs at start, every ``rescan_seconds`` and at once after
+lost events. Signals only set flags: SIGTERM ends the loop between rounds (never mid-REAP), SIGHUP reads the
+options again."""
 
 import heapq
 import os

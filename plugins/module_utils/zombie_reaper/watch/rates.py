@@ -25,12 +25,10 @@ class LeakRates(object):
             entry = self.parents[ppid] = (died, deque())
         buckets = entry[1]
         start = died - died % BUCKET_SECONDS
-        if buckets and buckets[-1][0] == start:
+        if buckets and buckets[-1][0] >= start:  # its minute, or an exit read late: the rate is the same
             buckets[-1][1] += 1
-        elif not buckets or buckets[-1][0] < start:
+        else:
             buckets.append([start, 1])
-        else:  # an exit read late, older than the newest bucket: counted in it, the rate is the same
-            buckets[-1][1] += 1
 
     def rates(self, now):
         """{ppid: zombies per hour} over the last hour, for the parents followed for at least a minute."""
