@@ -4,7 +4,8 @@
  *                             case); prints the number made
  *   exits leak RATE SECONDS   the same, never waited for (a leaking parent): before it exits, each child writes
  *                             its pid and its death time (CLOCK_MONOTONIC, ns) as two int64 to stdout, one
- *                             record per write (atomic on a pipe); then the parent pauses until killed
+ *                             record per write (atomic on a pipe); then the parent pauses; SIGTERM makes
+ *                             it reap them all and exit (so a benchmark can lower pid_max again after)
  *
  * Pacing is by absolute deadlines, so a late fork is caught up rather than lost.
  */
@@ -17,6 +18,14 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t stopping;
+
+static void stop(int signum)
+{
+    (void)signum;
+    stopping = 1;
+}
 
 static int64_t now_ns(void)
 {
@@ -39,7 +48,8 @@ int main(int argc, char **argv)
     }
     int64_t start = now_ns(), step = (int64_t)(1e9 / rate), end = start + (int64_t)(seconds * 1e9);
     long made = 0;
-    for (int64_t due = start; due < end; due += step) {
+    signal(SIGTERM, stop);
+    for (int64_t due = start; due < end && !stopping; due += step) {
         struct timespec at = {due / 1000000000, due % 1000000000};
         clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL);
         pid_t pid = fork();
@@ -61,8 +71,11 @@ int main(int argc, char **argv)
     }
     if (leak) {
         close(STDOUT_FILENO);
-        for (;;)
+        while (!stopping)
             pause();
+        while (wait(NULL) > 0)
+            ;
+        return 0;
     }
     printf("%ld\n", made);
     return 0;

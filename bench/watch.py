@@ -23,29 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import MODULE_UTILS, NODE_PYTHON, ROOT, build, fleet, pid_max_at_least, replace_section  # noqa: E402  pylint: disable=wrong-import-position
+from watch_latency import cpu_seconds, rss_mib, watch_command  # noqa: E402  pylint: disable=wrong-import-position
 
 SECTION = "## Watch mode"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    fields = Path("/proc/%d/stat" % pid).read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def rss_mib(pid):
-    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 class Daemon(object):
     def __init__(self, limit, journal):
-        command = [NODE_PYTHON, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); from zombie_reaper.cli "
-                   "import main; raise SystemExit(main())" % str(MODULE_UTILS),
-                   "watch", "--dry-run", "--limit-subtree", str(limit), "--confirm-seconds", "0",
-                   "--rescan-seconds", "86400", "--log", journal + ".log"]
+        command = watch_command(NODE_PYTHON, MODULE_UTILS, "--dry-run", "--limit-subtree", str(limit),
+                                "--confirm-seconds", "0", "--rescan-seconds", "86400", "--log", journal + ".log")
         self.journal = journal
         log = Path(journal + ".log")
         if log.exists():
@@ -91,7 +77,7 @@ def tracked(exits, journal, zombies, rate):
             made = len(Path("/proc/%d/task/%d/children" % (leaker.pid, leaker.pid)).read_text().split())
             status = daemon.stop()
         finally:
-            leaker.kill()
+            leaker.terminate()  # it reaps its zombies, then exits: their PIDs are free before pid_max is lowered
             leaker.wait()
     return made, cpu, rss, status
 
@@ -112,9 +98,8 @@ def latency(seconds):
              "| leaks/s | zombies timed | p50 (s) | p99 (s) | max (s) | left at the end | events lost |",
              "|---|---|---|---|---|---|---|"]
     for row in rows:
-        lost = row["status"].rsplit("events lost ", 1)[-1].rstrip(")")
-        lines.append("| %g | %d | %.2f | %.2f | %.2f | %d | %s |" % (row["rate"], row["measured"], row["p50"], row["p99"],
-                                                                     row["max"], row["left"], lost))
+        lines.append("| %g | %d | %.2f | %.2f | %.2f | %d | %d |" % (row["rate"], row["measured"], row["p50"], row["p99"],
+                                                                     row["max"], row["left"], row["events_lost"]))
     return lines
 
 

@@ -43,12 +43,16 @@ def rss_mib(pid):
     return float("nan")
 
 
+def watch_command(python, module_utils, *options):
+    """The node command's ``watch`` from a module_utils directory, as the role's wrapper runs it."""
+    return [python, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); from zombie_reaper.cli import main; "
+            "raise SystemExit(main())" % str(module_utils), "watch"] + list(options)
+
+
 def start_daemon(command_dir, limit, min_age, log):
-    command = [sys.executable, "-I", "-S", "-c", "import sys; sys.path.insert(0, %r); from zombie_reaper.cli "
-               "import main; raise SystemExit(main())" % command_dir,
-               "watch", "--limit-subtree", str(limit), "--scope", "all", "--ladder", "REAP:2",
-               "--reap-min-age-seconds", str(min_age), "--confirm-seconds", "0", "--rescan-seconds", "300",
-               "--log", log]
+    command = watch_command(sys.executable, command_dir, "--limit-subtree", str(limit), "--scope", "all",
+                            "--ladder", "REAP:2", "--reap-min-age-seconds", str(min_age), "--confirm-seconds", "0",
+                            "--rescan-seconds", "300", "--log", log)
     daemon = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(log + ".journal", "wb"))
     deadline = time.monotonic() + 60
     while not (os.path.exists(log) and os.path.getsize(log)):  # its full scan at start is done
@@ -98,14 +102,17 @@ def measure(exits, command_dir, rate, seconds, min_age):
     with open(log + ".journal") as handle:
         status = handle.read().strip().splitlines()[-1]
     outcomes = {}  # each round's outcome for the leaking parent, counted: what to read when one is left
+    events_lost = 0
     with open(log) as handle:
         for line in handle:
-            for parent in json.loads(line)["parents"]:
+            report = json.loads(line)
+            events_lost = report["watch"]["events_lost"]
+            for parent in report["parents"]:
                 outcomes[parent["outcome"]] = outcomes.get(parent["outcome"], 0) + 1
     return dict(rate=rate, seconds=seconds, min_age=min_age, measured=len(latencies), before_ready=early,
                 left=len(outstanding), left_died=left[:5], p50=percentile(latencies, 0.50), p99=percentile(latencies, 0.99),
                 max=max(latencies) if latencies else float("nan"), daemon_cpu_percent=cpu, daemon_rss_mib=rss,
-                outcomes=outcomes, status=status)
+                outcomes=outcomes, events_lost=events_lost, status=status)
 
 
 def main():
