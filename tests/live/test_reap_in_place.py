@@ -386,15 +386,26 @@ def test_32_bit_parent_is_refused_untouched_and_carries_on(c_parent, reap_parent
 
 
 def test_parent_inside_an_rseq_critical_section_is_refused_and_its_section_still_works(c_parent):
-    parent = c_parent("rseq", 3)
-    assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "R")
-    report = engine.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
-    assert "rseq critical section" in reap_refusal(report, parent.pid)
-    assert len(zombie_children(parent.pid)) == 3
-    assert_untouched_afterwards(parent)
-    os.kill(parent.pid, signal.SIGUSR1)  # aborts the section; the abort handler sees the flag and leaves
-    assert parent.wait_for_line("left-rseq").startswith("left-rseq aborts=")
-    assert parent.alive()
+    """Each retry resumes the subject into its abort handler (four instructions outside the section); on a
+    loaded machine it may not have run them when the next stop comes, and REAP then rightly goes ahead
+    from outside the section. So a fresh subject is tried up to three times; a stop outside must reap."""
+    for _attempt in range(3):
+        parent = c_parent("rseq", 3)
+        assert wait_until(lambda: procfs.read_stat("/proc", parent.pid)["state"] == "R")
+        report = engine.run(reap_policy(parent.pid, ladder="REAP:1,SIGCHLD:0.2"))
+        entry = parent_entry(report, parent.pid)
+        if not entry["skipped_rungs"]:  # stopped outside the section: reaped in place, still spinning
+            assert entry["signals"][0]["signal"] == "REAP" and entry["signals"][0]["reaped"] == 3, entry
+            assert zombie_children(parent.pid) == [] and parent.alive()
+            continue
+        assert "rseq critical section" in reap_refusal(report, parent.pid)
+        assert len(zombie_children(parent.pid)) == 3
+        assert_untouched_afterwards(parent)
+        os.kill(parent.pid, signal.SIGUSR1)  # aborts the section; the abort handler sees the flag and leaves
+        assert parent.wait_for_line("left-rseq").startswith("left-rseq aborts=")
+        assert parent.alive()
+        return
+    pytest.fail("three subjects were each stopped outside their rseq critical section")
 
 
 def test_parent_in_vfork_is_refused_untouched_and_carries_on(c_parent):
