@@ -7,6 +7,7 @@ import os
 
 from .errors import ReaperError
 from .procfs import clock_ticks
+from .visibility import hidden_processes_reason
 
 
 class Zombie(object):
@@ -49,6 +50,10 @@ def _open_proc(proc_root):
     if not names:
         os.close(proc_fd)
         raise ReaperError("%s lists no processes: is procfs mounted there?" % proc_root)
+    hidden = hidden_processes_reason(proc_root)
+    if hidden:
+        os.close(proc_fd)
+        raise ReaperError(hidden)
     return proc_fd, names
 
 
