@@ -422,3 +422,31 @@ def test_a_textfile_path_that_cannot_work_fails_the_deploy(tmp_path):
     assert "exists and is not a directory" in json.dumps(output)
     _stats, output = apply_role(prefix, tmp_path, fails=True, zombie_reaper_textfile_dir="relative/dir")
     assert "must be auto" in json.dumps(output)
+
+
+def test_audit_lists_hosts_it_could_not_read_with_the_reason_and_fails_them(tmp_path):
+    """An unreachable node and a node without Python 3 are rows of the table; the rest of the fleet is audited."""
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(textwrap.dedent("""\
+        [workers]
+        node-ok ansible_connection=local ansible_python_interpreter=/usr/bin/python3
+        node-without-python ansible_connection=local ansible_python_interpreter=/nonexistent/python3
+        # no network is touched: ssh's ProxyCommand fails before any connection
+        node-unreachable ansible_host=node-unreachable.invalid ansible_ssh_common_args='-o ProxyCommand=false'
+        """))
+    result = subprocess.run(["ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks" / "audit.yml")],
+                            cwd=ROOT, env=dict(ansible_env(), ANSIBLE_STDOUT_CALLBACK="default",
+                                               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_SHOW_CUSTOM_STATS="1"),
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode != 0, result.stdout[-3000:]
+    table = [line for line in result.stdout.splitlines() if re.match(r'\s*"node-', line)]
+    rows = {json.loads(line.strip().rstrip(","))[:24].strip(): json.loads(line.strip().rstrip(","))[24:].strip()
+            for line in table}
+    assert set(rows) == {"node-ok", "node-without-python", "node-unreachable"}, result.stdout[-3000:]
+    assert re.match(r"\d+ +\d+ +[\d.]+ ", rows["node-ok"]), rows
+    assert rows["node-without-python"].startswith("FAILED: ") and len(rows["node-without-python"]) > 10, rows
+    assert rows["node-unreachable"].startswith("UNREACHABLE: "), rows
+    stats = json.loads(re.search(r"RUN: (\{.*\})\s*$", result.stdout, re.S).group(1))["zombie_reaper_fleet"]
+    assert sorted(stats["failed_hosts"]) == ["node-unreachable", "node-without-python"]
+    assert "node-without-python could not be audited: " in result.stdout
+    assert re.search(r"node-ok\s*: ok=\d+ .*failed=0", result.stdout), result.stdout[-1500:]
