@@ -25,7 +25,9 @@ def proc_mount():
 
 def info_in_own_mount(where, options, user):
     """``--info`` on a procfs mounted at ``where`` with ``options``, in a private mount namespace."""
-    script = 'mount -t proc -o "$1" proc "$2" && shift 2 && exec "$@"'
+    # 80 tmpfs stacked below the procfs first: mountinfo then runs past the page one read() returns
+    script = ('i=0; while [ $i -lt 80 ]; do mount -t tmpfs pad "$2" || exit 1; i=$((i + 1)); done; '
+              'mount -t proc -o "$1" proc "$2" && shift 2 && exec "$@"')
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, where]
                           + user + INFO + ["--proc", where], capture_output=True, text=True, timeout=patience(60), check=False)
 

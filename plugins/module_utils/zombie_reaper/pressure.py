@@ -7,7 +7,7 @@ only under pressure (see act.py)."""
 
 import os
 
-from .procfs import read_file
+from .procfs import read_file, read_whole_file
 
 # Not enough history for a rate before this: say "unknown", never guess.
 RATE_MIN_WINDOW_SECONDS = 60.0
@@ -18,7 +18,7 @@ def _cgroup_mounts():
     """Mount points of the v1 pids hierarchy and of cgroup v2 (the reaper's own view), from mountinfo."""
     if not _MOUNTS:
         _MOUNTS.update(v1=None, v2=None)
-        for line in (read_file("/proc/self/mountinfo", 1 << 20) or b"").decode("utf-8", "replace").splitlines():
+        for line in (read_whole_file("/proc/self/mountinfo") or b"").decode("utf-8", "replace").splitlines():
             left, _sep, right = line.partition(" - ")
             fields, tail = left.split(), right.split()
             if len(fields) < 5 or len(tail) < 3:

@@ -24,6 +24,16 @@ def read_file(path, limit=65536):
         os.close(fd)
 
 
+def read_whole_file(path):
+    """Read a /proc file to its end as bytes (one read() of a seq_file such as mountinfo returns about a
+    page, and a container node has far more mounts than that); None if it is unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def parse_stat(data):
     """Parse /proc/PID/stat (bytes or str) into a dict.
 

@@ -4,11 +4,13 @@
 """Whether this process sees every process in a /proc mounted with hidepid (else a scan undercounts)."""
 
 import os
+import re
 
-from .procfs import CAP_SYS_PTRACE, has_capability, read_file
+from .procfs import CAP_SYS_PTRACE, has_capability, read_whole_file
 
 # hidepid as the kernel prints it: names since Linux 5.8, numbers before. "ptraceable" (4) hides only
 # what this process could not trace, which CAP_SYS_PTRACE can.
+_OCTAL = re.compile(r"\\([0-7]{3})")
 HIDING = ("1", "2", "4", "noaccess", "invisible", "ptraceable")
 
 
@@ -16,9 +18,10 @@ def proc_mount_options(proc_root):
     """The superblock options of the procfs mounted at ``proc_root`` ({} when none is found there)."""
     target = os.path.realpath(proc_root)
     found = {}
-    for line in (read_file("/proc/self/mountinfo", 1 << 20) or b"").decode("utf-8", "replace").splitlines():
+    for line in (read_whole_file("/proc/self/mountinfo") or b"").decode("utf-8", "replace").splitlines():
         fields = line.split(" ")
-        if " - " not in line or len(fields) < 5 or fields[4] != target:
+        # mountinfo writes a space, tab, newline or backslash in a path as an octal escape (\040)
+        if " - " not in line or len(fields) < 5 or _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), fields[4]) != target:
             continue
         after = line.split(" - ", 1)[1].split(" ")
         if after[0] == "proc" and len(after) >= 3:
