@@ -8,7 +8,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
 
-.PHONY: setup images demo demo-sandbox test test-python test-aarch64 test-ansible molecule lint sanity bench clean
+.PHONY: setup images demo demo-sandbox test test-python test-aarch64 test-ansible molecule fleet-smoke lint sanity bench \
+	fleet fleet-down fleet-bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -27,7 +28,7 @@ demo: images
 demo-sandbox: setup
 	@./scripts/demo-sandbox.sh
 
-test: setup test-python test-aarch64 test-ansible lint sanity molecule
+test: setup test-python test-aarch64 test-ansible lint sanity molecule fleet-smoke
 	@echo "make test: all suites passed"
 
 # Every scenario: default (systemd timer, REAP), cron, defunct_sshd (modules ad hoc), node_exporter (Debian's
@@ -63,6 +64,24 @@ sanity:
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/watch.py
+
+# A simulated fleet over SSH, no network (scripts/fleet.sh, docs/fleet-scale.md): FLEET_NODES booted nodes,
+# some leaking, three broken on purpose. `make fleet` starts it (removing an interrupted run's), `make fleet-down`
+# removes it; `make fleet-bench` measures the playbooks against it and writes docs/fleet-scale.md.
+FLEET_NODES ?= 50
+fleet: images
+	./scripts/fleet.sh up $(FLEET_NODES)
+
+fleet-down:
+	./scripts/fleet.sh down
+
+fleet-bench: images
+	./scripts/fleet.sh up $(FLEET_NODES)
+	$(BIN)/python bench/fleet_scale.py; status=$$?; ./scripts/fleet.sh down; exit $$status
+
+# make fleet-bench's smoke: six nodes, audited and reaped over SSH (tests/fleet).
+fleet-smoke: images
+	$(BIN)/pytest -q -p no:cacheprovider tests/fleet
 
 clean:
 	rm -rf .cache .collections

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 
-APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd strace
+APT_PACKAGES=(util-linux procps git rsync gcc libc6-dev python3-venv logrotate shellcheck systemd strace openssh-client
              hyperfine time podman runc debootstrap
              lib32gcc-12-dev libc6-dev-i386  # a 32-bit parent for the REAP tests (gcc -m32)
              # the REAP tests on aarch64: an emulated arm64 machine and 64- and 32-bit cross compilers

@@ -1,0 +1,74 @@
+"""make fleet-bench's smoke: a six-node fleet of scripts/fleet.sh, reached over SSH (sshd -i through podman
+exec, no network), audited and reaped by the playbooks. Every node and tenant is the test's own container."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import ROOT, patience
+
+INVENTORY = ROOT / ".cache" / "fleet" / "inventory.ini"
+FLEET = ROOT / "scripts" / "fleet.sh"
+
+
+def node(number):
+    return "fleet-node-%03d" % number
+
+
+def on_node(number, command):
+    return subprocess.run(["podman", "exec", node(number), "sh", "-c", command], capture_output=True, text=True,
+                          timeout=patience(60), check=True).stdout
+
+
+def zombies_on(number):
+    return int(on_node(number, "ps -eo stat= | grep -c '^Z' || true").strip())
+
+
+def playbook(name, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json",
+               ANSIBLE_DEPRECATION_WARNINGS="0")
+    result = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name)] + list(extra),
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=patience(600), check=False)
+    report = json.loads(result.stdout)
+    table = [task["hosts"][host]["msg"] for play in report["plays"] for task in play["tasks"]
+             if task["task"]["name"] == "Print the fleet table" for host in task["hosts"]]
+    assert len(table) == 1, result.stdout[-3000:] + result.stderr[-2000:]
+    rows = {line[:24].strip(): line[24:].strip() for line in table[0][1:]}
+    return result.returncode, rows, report
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    subprocess.run([str(FLEET), "up", "6"], cwd=ROOT, check=True, timeout=patience(900))
+    yield
+    subprocess.run([str(FLEET), "down"], cwd=ROOT, check=True, timeout=patience(300))
+
+
+def test_audit_reads_the_working_nodes_and_names_why_each_broken_one_failed(fleet):
+    code, rows, report = playbook("audit.yml")
+    assert code != 0  # the broken nodes fail, after the table
+    assert set(rows) == {node(i) for i in range(1, 7)}, rows
+    numbers = {name: row.split() for name, row in rows.items()}
+    assert numbers[node(1)][0] == "20" and "eligible=1" in rows[node(1)], rows    # burst: 20 [sshd] <defunct>
+    assert numbers[node(2)][0] == "3" and "eligible=1" in rows[node(2)], rows     # app PID 1, 3 probe orphans
+    assert numbers[node(3)][0] == "2" and "protected=1" in rows[node(3)], rows    # containerd's shim: never touched
+    assert rows[node(4)].startswith("FAILED: ") and "hidepid=" in rows[node(4)] and "CAP_SYS_PTRACE" in rows[node(4)]
+    assert rows[node(5)].startswith("FAILED: ") and "/usr/bin/python3" in rows[node(5)], rows
+    assert rows[node(6)].startswith("UNREACHABLE: "), rows
+    assert {host for host, stats in report["stats"].items() if stats["failures"] or stats["unreachable"]} == {
+        node(4), node(5), node(6)}
+
+
+def test_reap_clears_the_tenants_zombies_without_restarting_them_and_the_rest_of_the_fleet_is_done(fleet):
+    burst_init = on_node(1, "pgrep -f -o 'tenant.py burst'").strip()
+    app_init = on_node(2, "pgrep -f -n '^/usr/bin/python3 /usr/local/lib/tenant.py app'").strip()
+    code, rows, _report = playbook("reap.yml", "-e", '{"reap_serial": [1, 5], "reap_args": {"confirm_seconds": 1}}')
+    assert code != 0
+    assert zombies_on(1) == 0 and zombies_on(2) == 0, rows
+    assert on_node(1, "pgrep -f -o 'tenant.py burst'").strip() == burst_init  # the same tenants, not restarted
+    assert on_node(2, "pgrep -f -n '^/usr/bin/python3 /usr/local/lib/tenant.py app'").strip() == app_init
+    assert zombies_on(3) == 2 and "protected=1" in rows[node(3)], rows
+    assert "reaped=1" in rows[node(1)] and "reaped=1" in rows[node(2)], rows
+    assert rows[node(4)].startswith("FAILED: ") and rows[node(6)].startswith("UNREACHABLE: "), rows
