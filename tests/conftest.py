@@ -24,6 +24,15 @@ PACKAGE = MODULE_UTILS / "zombie_reaper"
 SLOWDOWN = float(os.environ.get("FLEETOPS_TEST_SLOWDOWN", "1"))
 
 
+def ansible_env():
+    """The environment of an `ansible`/`ansible-playbook` run from this checkout (json output, no noise)."""
+    env = dict(os.environ)
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+    return env
+
+
 def patience(seconds):
     """``seconds`` of waiting for something that must happen, stretched by SLOWDOWN."""
     return seconds * SLOWDOWN

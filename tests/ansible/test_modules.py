@@ -9,17 +9,9 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import ROOT, parent_entry
+from conftest import ROOT, ansible_env, parent_entry
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for PID namespaces")
-
-
-def ansible_env():
-    env = dict(os.environ)
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-               ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    return env
 
 
 def adhoc(module, args, *extra):

@@ -9,8 +9,7 @@ import tarfile
 import pytest
 import yaml
 
-from conftest import ROOT
-from test_modules import ansible_env
+from conftest import ROOT, ansible_env
 
 
 @pytest.fixture(scope="module", name="tarball")

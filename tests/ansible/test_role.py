@@ -10,10 +10,9 @@ import textwrap
 import pytest
 import yaml
 
-from conftest import PACKAGE, ROOT
+from conftest import PACKAGE, ROOT, ansible_env
 from zombie_reaper.config import read_config
 from zombie_reaper.options import POLICY_OPTIONS, Policy, module_argument_spec
-from test_modules import ansible_env
 
 ROLE = ROOT / "roles" / "reaper"
 

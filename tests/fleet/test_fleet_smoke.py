@@ -2,12 +2,11 @@
 exec, no network), audited and reaped by the playbooks. Every node and tenant is the test's own container."""
 
 import json
-import os
 import subprocess
 
 import pytest
 
-from conftest import ROOT, patience
+from conftest import ROOT, ansible_env, patience
 
 INVENTORY = ROOT / ".cache" / "fleet" / "inventory.ini"
 FLEET = ROOT / "scripts" / "fleet.sh"
@@ -27,10 +26,8 @@ def zombies_on(number):
 
 
 def playbook(name, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json",
-               ANSIBLE_DEPRECATION_WARNINGS="0")
     result = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name)] + list(extra),
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=patience(600), check=False)
+                            cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=patience(600), check=False)
     report = json.loads(result.stdout)
     table = [task["hosts"][host]["msg"] for play in report["plays"] for task in play["tasks"]
              if task["task"]["name"] == "Print the fleet table" for host in task["hosts"]]

@@ -7,7 +7,7 @@ only under pressure (see act.py)."""
 
 import os
 
-from .procfs import read_file, read_whole_file
+from .procfs import mounts, read_file
 
 # Not enough history for a rate before this: say "unknown", never guess.
 RATE_MIN_WINDOW_SECONDS = 60.0
@@ -18,15 +18,11 @@ def _cgroup_mounts():
     """Mount points of the v1 pids hierarchy and of cgroup v2 (the reaper's own view), from mountinfo."""
     if not _MOUNTS:
         _MOUNTS.update(v1=None, v2=None)
-        for line in (read_whole_file("/proc/self/mountinfo") or b"").decode("utf-8", "replace").splitlines():
-            left, _sep, right = line.partition(" - ")
-            fields, tail = left.split(), right.split()
-            if len(fields) < 5 or len(tail) < 3:
-                continue
-            if tail[0] == "cgroup2" and _MOUNTS["v2"] is None:
-                _MOUNTS["v2"] = fields[4]
-            elif tail[0] == "cgroup" and "pids" in tail[2].split(",") and _MOUNTS["v1"] is None:
-                _MOUNTS["v1"] = fields[4]
+        for mount_point, fstype, options in mounts():
+            if fstype == "cgroup2" and _MOUNTS["v2"] is None:
+                _MOUNTS["v2"] = mount_point
+            elif fstype == "cgroup" and "pids" in options and _MOUNTS["v1"] is None:
+                _MOUNTS["v1"] = mount_point
     return _MOUNTS
 
 

@@ -4,6 +4,7 @@
 """Reading /proc: stat and status parsers, small-file reads, capabilities, PID headroom."""
 
 import os
+import re
 
 CAP_KILL = 5
 CAP_SYS_PTRACE = 19
@@ -32,6 +33,20 @@ def read_whole_file(path):
             return handle.read()
     except OSError:
         return None
+
+
+# mountinfo writes a space, tab, newline or backslash in a path as an octal escape (\040)
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def mounts():
+    """This process's mounts, in mountinfo's order: (mount point, filesystem type, superblock options list)."""
+    for line in (read_whole_file("/proc/self/mountinfo") or b"").decode("utf-8", "replace").splitlines():
+        left, _sep, right = line.partition(" - ")
+        fields, tail = left.split(" "), right.split(" ")
+        if len(fields) < 5 or len(tail) < 3:
+            continue
+        yield _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), fields[4]), tail[0], tail[2].split(",")
 
 
 def parse_stat(data):

@@ -4,13 +4,11 @@
 """Whether this process sees every process in a /proc mounted with hidepid (else a scan undercounts)."""
 
 import os
-import re
 
-from .procfs import CAP_SYS_PTRACE, has_capability, read_whole_file
+from .procfs import CAP_SYS_PTRACE, has_capability, mounts
 
 # hidepid as the kernel prints it: names since Linux 5.8, numbers before. "ptraceable" (4) hides only
 # what this process could not trace, which CAP_SYS_PTRACE can.
-_OCTAL = re.compile(r"\\([0-7]{3})")
 HIDING = ("1", "2", "4", "noaccess", "invisible", "ptraceable")
 
 
@@ -18,14 +16,9 @@ def proc_mount_options(proc_root):
     """The superblock options of the procfs mounted at ``proc_root`` ({} when none is found there)."""
     target = os.path.realpath(proc_root)
     found = {}
-    for line in (read_whole_file("/proc/self/mountinfo") or b"").decode("utf-8", "replace").splitlines():
-        fields = line.split(" ")
-        # mountinfo writes a space, tab, newline or backslash in a path as an octal escape (\040)
-        if " - " not in line or len(fields) < 5 or _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), fields[4]) != target:
-            continue
-        after = line.split(" - ", 1)[1].split(" ")
-        if after[0] == "proc" and len(after) >= 3:
-            found = dict(o.partition("=")[::2] for o in after[2].split(","))  # the last mount there wins
+    for mount_point, fstype, options in mounts():
+        if mount_point == target and fstype == "proc":
+            found = dict(o.partition("=")[::2] for o in options)  # the last mount there wins
     return found
 
 
