@@ -38,14 +38,14 @@ molecule: images
 	$(BIN)/molecule test --all
 
 test-python:
-	$(BIN)/pytest -q -p no:cacheprovider tests/unit tests/live
+	$(BIN)/pytest -q -p no:cacheprovider --durations=10 tests/unit tests/live
 
 # The REAP rung's real-process tests again on a real aarch64 kernel (qemu-system-aarch64, emulated).
 test-aarch64:
 	./tests/aarch64/run.sh -q
 
 test-ansible:
-	$(BIN)/pytest -q -p no:cacheprovider tests/ansible
+	$(BIN)/pytest -q -p no:cacheprovider --durations=10 tests/ansible
 
 lint:
 	$(BIN)/ansible-lint --profile production --offline

@@ -5,6 +5,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tarfile
 import textwrap
 
 import pytest
@@ -105,6 +107,36 @@ def test_systemd_flavour_installs_everything_and_is_idempotent(tmp_path):
     # second run: nothing changes
     stats, _output = apply_role(prefix, tmp_path, **variables)
     assert stats["changed"] == 0
+    # an installed file edited on the node, size and mtime kept, is put back (the archive's members share one mtime)
+    edited = prefix / "usr/local/lib/zombie-reaper/zombie_reaper/cli.py"
+    before = edited.stat()
+    edited.write_bytes(edited.read_bytes().replace(b"import", b"IMPORT", 1))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    stats, _output = apply_role(prefix, tmp_path, **variables)
+    assert stats["changed"] > 0 and edited.read_bytes() == (PACKAGE / "cli.py").read_bytes()
+
+
+def test_the_engine_archive_is_the_same_bytes_from_any_checkout(tmp_path):
+    names = package_files()
+    archives = []
+    for index, stamp in enumerate((1_000_000_000, 1_700_000_000)):
+        checkout = tmp_path / str(index)
+        shutil.copytree(PACKAGE, checkout, ignore=shutil.ignore_patterns("__pycache__"))
+        for path in checkout.rglob("*"):
+            os.utime(path, (stamp, stamp))
+        archive = tmp_path / ("engine%d.tar" % index)
+        subprocess.run([sys.executable, str(ROLE / "files/pack_engine.py"), str(checkout), str(archive)] + names,
+                       check=True)
+        archives.append(archive.read_bytes())
+    assert archives[0] == archives[1]
+    with tarfile.open(tmp_path / "engine0.tar") as tar:
+        members = tar.getmembers()
+    assert sorted(m.name for m in members if m.isfile()) == names
+    assert {(m.uid, m.gid, m.mode) for m in members if m.isfile()} == {(0, 0, 0o644)}
+    assert {m.name for m in members if m.isdir()} == {n.rsplit("/", 1)[0] for n in names if "/" in n}
+    refused = subprocess.run([sys.executable, str(ROLE / "files/pack_engine.py"), str(PACKAGE),
+                              str(tmp_path / "x.tar"), "../outside.py"], capture_output=True, text=True, check=False)
+    assert refused.returncode == 2 and "not below the source directory" in refused.stderr
 
 
 def test_installed_config_is_read_by_the_engine(tmp_path):
