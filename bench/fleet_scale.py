@@ -152,19 +152,22 @@ def playbook_runs(inventory, forks):
         recap = [line.split(":", 1)[0].strip() for line in output.split("PLAY RECAP", 1)[-1].splitlines()
                  if re.search(r"(failed|unreachable)=[1-9]", line)]
         stops = [line.split("Action failed: ", 1)[-1].strip() for line in output.splitlines()
-                 if line.startswith("[ERROR]: Task failed") and "could not be" not in line]
+                 if line.startswith("[ERROR]: Task failed") and "could not be" not in line and "was not" not in line]
         rows.append((name, wall, code, sorted(set(recap) - {"localhost"}), stops[:1]))
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / ("fleet-" + name.replace(".yml", ".log"))).write_text(output)  # the whole run, to read after
-        tables[name] = fleet_table(output)
+        tables[name] = fleet_table(output, "Print the rollout table" if name in ROLLOUTS else "Print the fleet table")
     return rows, tables
 
 
-def fleet_table(output):
-    """The fleet table as the audit printed it (the debug task's list, one row per host)."""
+ROLLOUTS = ("deploy.yml", "remove.yml")  # their table is the rollout's: what became of each host
+
+
+def fleet_table(output, task="Print the fleet table"):
+    """A table as the playbook printed it (the debug task's list, one row per host)."""
     lines, inside = [], False
     for line in output.splitlines():
-        if "TASK [Print the fleet table]" in line:
+        if "TASK [%s]" % task in line:
             inside = True
         elif inside and line.startswith("TASK ["):
             break
@@ -198,9 +201,10 @@ def markdown(hosts, working, forks, costs, audit_rows, sizes, runs, tables):
             for name, wall, code, failed, _stops in runs]
     for name, _wall, _code, _failed, stops in runs:
         out += ["\n`%s` stopped on: `%s`" % (name, stop) for stop in stops]
-    for name in ("reap.yml", "audit.yml"):
+    for name in ("deploy.yml", "reap.yml", "audit.yml", "remove.yml"):
         if tables.get(name):
-            out += ["", "`%s`'s fleet table:" % name, "", "```"] + tables[name] + ["```"]
+            kind = "rollout" if name in ROLLOUTS else "fleet"
+            out += ["", "`%s`'s %s table:" % (name, kind), "", "```"] + tables[name] + ["```"]
     out += ["", END]
     return "\n".join(out)
 

@@ -25,12 +25,12 @@ def zombies_on(number):
     return int(on_node(number, "ps -eo stat= | grep -c '^Z' || true").strip())
 
 
-def playbook(name, *extra):
+def playbook(name, *extra, table_task="Print the fleet table"):
     result = subprocess.run(["ansible-playbook", "-i", str(INVENTORY), str(ROOT / "playbooks" / name)] + list(extra),
                             cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=patience(600), check=False)
     report = json.loads(result.stdout)
     table = [task["hosts"][host]["msg"] for play in report["plays"] for task in play["tasks"]
-             if task["task"]["name"] == "Print the fleet table" for host in task["hosts"]]
+             if task["task"]["name"] == table_task for host in task["hosts"]]
     assert len(table) == 1, result.stdout[-3000:] + result.stderr[-2000:]
     rows = {line[:24].strip(): line[24:].strip() for line in table[0][1:]}
     return result.returncode, rows, report
@@ -69,3 +69,16 @@ def test_reap_clears_the_tenants_zombies_without_restarting_them_and_the_rest_of
     assert zombies_on(3) == 2 and "protected=1" in rows[node(3)], rows
     assert "reaped=1" in rows[node(1)] and "reaped=1" in rows[node(2)], rows
     assert rows[node(4)].startswith("FAILED: ") and rows[node(6)].startswith("UNREACHABLE: "), rows
+
+
+def test_deploy_then_remove_over_ssh_list_every_node_and_why_the_broken_ones_were_not_done(fleet):
+    """Last: the deployed timers reap on their own."""
+    code, rows, _report = playbook("deploy.yml", "-e", '{"zombie_reaper_serial": [1, 5]}', table_task="Print the rollout table")
+    assert code != 0
+    assert [rows[node(i)].split()[0] for i in range(1, 7)] == ["DEPLOYED"] * 4 + ["FAILED", "UNREACHABLE"], rows
+    assert "preflight: no python3 on the node" in rows[node(5)], rows
+    assert on_node(1, "systemctl is-active zombie-reaper.timer").strip() == "active"
+    code, rows, _report = playbook("remove.yml", table_task="Print the rollout table")
+    assert code != 0
+    assert [rows[node(i)].split()[0] for i in range(1, 7)] == ["REMOVED"] * 4 + ["FAILED", "UNREACHABLE"], rows
+    assert on_node(1, "test -e /usr/local/bin/zombie-reaper && echo left || echo gone").strip() == "gone"
