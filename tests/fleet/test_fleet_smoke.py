@@ -4,6 +4,7 @@ exec, no network), audited and reaped by the playbooks. Every node and tenant is
 import json
 import subprocess
 
+import ansible_runner
 import pytest
 
 from conftest import ROOT, ansible_env, patience
@@ -69,6 +70,24 @@ def test_reap_clears_the_tenants_zombies_without_restarting_them_and_the_rest_of
     assert zombies_on(3) == 2 and "protected=1" in rows[node(3)], rows
     assert "reaped=1" in rows[node(1)] and "reaped=1" in rows[node(2)], rows
     assert rows[node(4)].startswith("FAILED: ") and rows[node(6)].startswith("UNREACHABLE: "), rows
+
+
+def test_audit_as_awx_runs_it_through_ansible_runner_hands_the_fleet_to_the_workflow(fleet, tmp_path):
+    """AWX and Automation Platform run a job through ansible-runner (its event stream, its display callback) and
+    read the playbook's set_stats from the stats event: the same audit, read that way."""
+    run = ansible_runner.run(private_data_dir=str(tmp_path), project_dir=str(ROOT), playbook="playbooks/audit.yml",
+                             inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
+                             quiet=True, timeout=patience(600))
+    assert run.status == "failed" and run.rc == 2  # the broken nodes fail, after the table
+    events = list(run.events)
+    table = [e["event_data"]["res"]["msg"] for e in events
+             if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Print the fleet table"]
+    assert len(table) == 1 and table[0][0].startswith("HOST "), table
+    fleet_stats = [e["event_data"].get("artifact_data", {}) for e in events if e["event"] == "playbook_on_stats"]
+    summary = fleet_stats[0]["zombie_reaper_fleet"]
+    assert summary["failed_hosts"] == [node(4), node(5), node(6)], summary
+    assert summary["hosts"][node(3)]["zombies"] == 2 and summary["hosts"][node(3)]["outcomes"] == {"protected": 1}
+    assert "hidepid=" in summary["hosts"][node(4)]["msg"]
 
 
 def test_deploy_then_remove_over_ssh_list_every_node_and_why_the_broken_ones_were_not_done(fleet):
