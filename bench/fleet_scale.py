@@ -200,7 +200,8 @@ def markdown(hosts, working, forks, costs, audit_rows, sizes, runs, tables):
     out += ["| `%s` | %.1f | %d | %s |" % (name, wall, code, ", ".join(failed) or "-")
             for name, wall, code, failed, _stops in runs]
     for name, _wall, _code, _failed, stops in runs:
-        out += ["\n`%s` stopped on: `%s`" % (name, stop) for stop in stops]
+        out += ["\n`%s`'s first error (its host stays in the play until the table lists it): `%s`" % (name, stop)
+                for stop in stops]
     for name in ("deploy.yml", "reap.yml", "audit.yml", "remove.yml"):
         if tables.get(name):
             kind = "rollout" if name in ROLLOUTS else "fleet"
