@@ -203,6 +203,16 @@ SECCOMP_BACKED_DIRECTIVES = {
     "RestrictRealtime", "RestrictSUIDSGID", "LockPersonality", "MemoryDenyWriteExecute"}
 
 
+def assert_exposure_within_readme(unit, label):
+    """systemd-analyze's exposure of ``unit`` is at most what README's table row ``label`` promises."""
+    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+                            capture_output=True, text=True, check=False)
+    measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
+    promised = float(re.search(r"\| %s \| \*\*(\d+\.\d)\*\* \|" % re.escape(label),
+                               (ROOT / "README.md").read_text()).group(1))
+    assert measured <= promised, result.stdout[-2000:]
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 @pytest.mark.parametrize("variables, readme_label", [
     ({"zombie_reaper_reap": False}, "signals only (`zombie_reaper_reap: false`)"),
@@ -224,12 +234,7 @@ def test_service_exposure_does_not_regress(tmp_path, variables, readme_label):
     filtered = [line for line in settings if line.split("=")[0] in SECCOMP_BACKED_DIRECTIVES]
     assert (filtered == []) == seccomp, filtered
     assert ("SystemCallFilter=ptrace process_vm_readv" in settings) == (reap and not seccomp)
-    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
-                            capture_output=True, text=True, check=False)
-    measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
-    promised = float(re.search(r"\| %s \| \*\*(\d+\.\d)\*\* \|" % re.escape(readme_label),
-                               (ROOT / "README.md").read_text()).group(1))
-    assert measured <= promised, result.stdout[-2000:]
+    assert_exposure_within_readme(unit, readme_label)
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
@@ -239,27 +244,42 @@ def test_watch_mode_installs_its_notify_service_beside_the_timer_and_absent_remo
                zombie_reaper_rescan_seconds=120, zombie_reaper_textfile_dir="/var/lib/ne")
     units = prefix / "etc/systemd/system"
     assert sorted(p.name for p in units.iterdir()) == [
-        "zombie-reaper-watch.service", "zombie-reaper.service", "zombie-reaper.timer"]
+        "zombie-reaper-watch-metrics.path", "zombie-reaper-watch-metrics.service", "zombie-reaper-watch.service",
+        "zombie-reaper.service", "zombie-reaper.timer"]
     unit = units / "zombie-reaper-watch.service"
     settings = [line for line in unit.read_text().splitlines() if not line.startswith("#")]
     assert "Type=notify" in settings and "WatchdogSignal=SIGTERM" in settings and "SendSIGKILL=no" in settings
-    # The metrics stay the timer's (one file, no duplicate series for node_exporter).
+    # Its own series, in a copy of its own that a root step publishes beside the timer's file (no series in both).
     assert ("ExecStart=/usr/local/bin/zombie-reaper watch --runtime-records "
-            "/var/lib/zombie-reaper/runtime-records.json --textfile=") in settings
+            "/var/lib/zombie-reaper/runtime-records.json --textfile /var/lib/zombie-reaper/zombie_reaper_watch.prom"
+            ) in settings
+    assert "Wants=zombie-reaper-watch-metrics.path" in settings
+    path_unit = (units / "zombie-reaper-watch-metrics.path").read_text().splitlines()
+    assert "PathChanged=/var/lib/zombie-reaper/zombie_reaper_watch.prom" in path_unit
+    publisher = units / "zombie-reaper-watch-metrics.service"
+    assert ("ExecStart=/usr/local/bin/zombie-reaper --publish-metrics /var/lib/zombie-reaper/zombie_reaper_watch.prom"
+            " --textfile /var/lib/ne/zombie_reaper_watch.prom") in publisher.read_text().splitlines()
+    assert_exposure_within_readme(publisher, "watch mode's metrics publisher (root)")
     assert "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE CAP_NET_ADMIN" in settings
     assert "RestrictAddressFamilies=AF_NETLINK AF_UNIX" in settings and "PrivateNetwork=yes" not in settings
     timer_service = (units / "zombie-reaper.service").read_text().splitlines()
     assert "PrivateNetwork=yes" in timer_service and "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE" in timer_service
     assert read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))["rescan_seconds"] == "120"
-    result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
-                            capture_output=True, text=True, check=False)
-    measured = float(re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout).group(1))
-    promised = float(re.search(r"\| watch mode \(`zombie_reaper_watch: true`\) \| \*\*(\d+\.\d)\*\* \|",
-                               (ROOT / "README.md").read_text()).group(1))
-    assert measured <= promised, result.stdout[-2000:]
-    # Off again: its unit goes; absent: everything goes.
+    assert_exposure_within_readme(unit, "watch mode (`zombie_reaper_watch: true`)")
+    # Without a textfile directory: the watch alone, writing no metrics, and the publisher's units gone.
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
+               zombie_reaper_textfile_dir="")
+    assert sorted(p.name for p in units.iterdir()) == [
+        "zombie-reaper-watch.service", "zombie-reaper.service", "zombie-reaper.timer"]
+    assert ("ExecStart=/usr/local/bin/zombie-reaper watch --runtime-records "
+            "/var/lib/zombie-reaper/runtime-records.json --textfile=") in unit.read_text().splitlines()
+    # Off again: its units go, and its published metrics with them; absent: everything goes.
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
+               zombie_reaper_textfile_dir="/var/lib/ne")
+    (prefix / "var/lib/ne/zombie_reaper_watch.prom").write_text("zombie_reaper_watch_exit_events 1\n")
     apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/ne")
-    assert not unit.exists()
+    assert sorted(p.name for p in units.iterdir()) == ["zombie-reaper.service", "zombie-reaper.timer"]
+    assert not (prefix / "var/lib/ne/zombie_reaper_watch.prom").exists()
     apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
                zombie_reaper_textfile_dir="/var/lib/ne")
     apply_role(prefix, tmp_path, zombie_reaper_state="absent", zombie_reaper_textfile_dir="/var/lib/ne")

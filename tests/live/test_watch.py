@@ -85,6 +85,13 @@ def daemon(tmp_path):
         each.kill()
 
 
+def read_series(path):
+    """{series: value} of a metrics file ({} before it is written)."""
+    if not path.exists():
+        return {}
+    return dict(line.rsplit(" ", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+
+
 def tracer_of(pid):
     status = procfs.read_status("/proc", pid) or {}
     return status.get("TracerPid", 0)
@@ -104,10 +111,15 @@ def test_dry_run_decides_on_each_new_zombie_soon_after_it_dies_and_sends_nothing
     assert report["pids"]["processes"] is None  # it counted no process table
     assert report["watch"]["exit_events"] is True
     assert len(tenant.zombies()) >= 5 and tenant.alive() and tracer_of(tenant.pid) == 0
-    # The metrics: every parent's latest entry (a dry run leaves the zombies), and watch mode's own series.
-    series = dict(line.rsplit(" ", 1) for line in metrics.read_text().splitlines() if not line.startswith("#"))
-    assert int(series["zombie_reaper_zombies"]) >= entry["zombies"] >= 1
+    # Watch mode's own series only (a run's are in its own file): the zombies every parent's latest entry
+    # leaves (a dry run leaves them all), rewritten after a round at most every 15 s.
+    assert wait_until(lambda: int(read_series(metrics).get("zombie_reaper_watch_rounds_total", 0)) >= 2, 30)
+    series = read_series(metrics)
+    assert int(series["zombie_reaper_watch_zombies"]) >= entry["zombies"] >= 1
     assert series["zombie_reaper_watch_exit_events"] == "1" and int(series["zombie_reaper_watch_exits_total"]) >= 1
+    assert abs(float(series["zombie_reaper_watch_last_update_timestamp_seconds"]) - time.time()) < 60
+    assert series["zombie_reaper_watch_reap_delay_seconds_count"] == "0"  # a dry run reaps nothing
+    assert not [name for name in series if not name.startswith("zombie_reaper_watch_")]
 
     # SIGHUP reads the options again; options it cannot understand are refused and the old ones kept.
     watch.popen.send_signal(signal.SIGHUP)
@@ -162,9 +174,10 @@ def test_without_the_initial_pid_namespace_it_says_so_once_and_scans_alone(spawn
 
 
 @acting
-def test_a_parent_leaking_every_200ms_is_reaped_continuously_each_zombie_within_the_bound(spawn, daemon):
+def test_a_parent_leaking_every_200ms_is_reaped_continuously_each_zombie_within_the_bound(spawn, daemon, tmp_path):
     tenant = spawn("--zombies", 1, "--every", 0.2)
-    watch = daemon(tenant.pid)
+    metrics = tmp_path / "watch.prom"
+    watch = daemon(tenant.pid, "--textfile", str(metrics))
     born = {}
     lifetimes = []
     started = time.monotonic()
@@ -193,6 +206,13 @@ def test_a_parent_leaking_every_200ms_is_reaped_continuously_each_zombie_within_
     time.sleep(MIN_AGE * 2)
     assert watch.popen.poll() is None
     assert watch.stop() == 0
+    # Its own account of death to reap (written as it stopped): every zombie the test saw go, each timed from
+    # its exit event, within the same bound on average.
+    series = read_series(metrics)
+    delays = int(series["zombie_reaper_watch_reap_delay_seconds_count"])
+    assert delays >= 0.9 * len(lifetimes), (delays, len(lifetimes))
+    assert float(series["zombie_reaper_watch_reap_delay_seconds_sum"]) / delays <= MIN_AGE + patience(1.0)
+    assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="+Inf"}'] == str(delays)
 
 
 # A parent that makes zombies only when told: a line "N SECONDS" makes N of them, SECONDS apart.

@@ -39,6 +39,29 @@ def test_its_full_scans_reap_the_leaky_tenant_in_place(host):
     assert node.daemons(host) == node.daemons_before(host)
 
 
+def series(host, path):
+    text = host.file(path).content_string if host.file(path).exists else ""
+    return dict(line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+
+
+def test_its_own_metrics_are_published_beside_the_timers_by_the_path_unit(host):
+    published = "/var/lib/node_exporter/zombie_reaper_watch.prom"
+    assert host.service("zombie-reaper-watch-metrics.path").is_running
+    first = node.wait_until(lambda: series(host, published).get("zombie_reaper_watch_full_scans_total"), timeout=90)
+    assert first, host.check_output("journalctl -u zombie-reaper-watch-metrics.service --no-pager -o cat | tail -5")
+    watch = series(host, published)
+    assert watch["zombie_reaper_watch_exit_events"] == "0"  # a container: full scans alone
+    assert not [name for name in watch if not name.startswith("zombie_reaper_watch_")]  # none of the runs' series
+    # Rewritten (a full scan every 10 s, a copy at most every 15 s) and moved in by the root step each time.
+    assert node.wait_until(
+        lambda: int(series(host, published).get("zombie_reaper_watch_full_scans_total", 0)) > int(first), timeout=90)
+    assert host.file(published).user == "root" and host.file(published).mode == 0o644
+    # Moved, not copied (a new copy may be on its way: gone again within moments).
+    assert node.wait_until(lambda: not host.file("/var/lib/zombie-reaper/zombie_reaper_watch.prom").exists, timeout=30)
+    result = host.check_output("systemctl show -p Result --value zombie-reaper-watch-metrics.service")
+    assert result == "success"
+
+
 def test_reload_reads_the_options_again_and_stop_ends_it_cleanly(host):
     host.run_test("systemctl reload %s" % UNIT)
     assert node.wait_until(lambda: "watch: options read again" in journal(host), timeout=30)

@@ -23,6 +23,7 @@ from ..procfs import read_stat
 from ..report import format_summary
 from ..scan import SCANNERS
 from .connector import ConnectorUnavailable, EventsLost, ProcConnector
+from .delays import ReapDelays
 from .notify import notify, watchdog_seconds
 from .partial import ChildrenUnlisted, scan_parents
 from .rates import LeakRates
@@ -30,7 +31,9 @@ from .view import View
 
 ROUND_GAP_SECONDS = 0.5  # a parent leaking continuously goes through a round at most this often
 RECHECK_SECONDS = 60.0  # a parent a round left alone (protected, held, a dry run...) is looked at again after
-METRICS_SECONDS = 60.0  # the metrics file is rewritten at least this often (and after every round)
+METRICS_SECONDS = 60.0  # the metrics file is rewritten at least this often
+# and after a round changed it, at most this often: the role's root step that publishes it is a process each time.
+METRICS_MIN_GAP_SECONDS = 15.0
 LOCK_RETRY_SECONDS = 1.0
 DRAIN_MAX = 4096  # datagrams read per wakeup, so the loop stays responsive under a storm
 # Events are read at most this often: one wakeup then reads many (the 8 MiB buffer holds minutes of them).
@@ -59,6 +62,8 @@ class Watcher(object):
         self.not_before = {}  # ppid -> monotonic time of its next possible round
         self.rechecks = {}  # ppid -> when a parent a round left with zombies is looked at again, exits or not
         self.born = {}  # zombie key -> death (Unix time)
+        self.first_sight = set()  # keys in born whose time is a scan's first sight, not a death
+        self.delays = ReapDelays()
         self.leaks = LeakRates()
         self.view = View()
         self.counts = dict(exits=0, rounds=0, full_scans=0, events_lost=0)
@@ -67,6 +72,8 @@ class Watcher(object):
         self.children_listed = True
         self.stopping = False
         self.reloading = False
+        self.metrics_changed = False
+        self.metrics_written = None  # monotonic
 
     # -- the loop --------------------------------------------------------------------------------------------
     def serve(self):
@@ -82,6 +89,7 @@ class Watcher(object):
             self._full_round("start")
             notify("READY=1\nSTATUS=%s" % self.status())
             self._loop(wake_r)
+            self._write_metrics()  # the counts it stopped with (their timestamp then tells that it stopped)
         finally:
             signal.set_wakeup_fd(-1)
             os.close(wake_r)
@@ -100,6 +108,8 @@ class Watcher(object):
         drained = 0.0
         while not self.stopping:
             deadline = min(next_full, next_metrics, next_ping, self.due[0][0] if self.due else next_full)
+            if self.metrics_changed:
+                deadline = min(deadline, self.metrics_written + METRICS_MIN_GAP_SECONDS)
             fds = [wake_r]
             if self.connector is not None:
                 if self.clock() >= drained + COALESCE_SECONDS:
@@ -123,7 +133,7 @@ class Watcher(object):
             elif self.due and self.due[0][0] <= now:
                 self._partial_round(now)
             now = self.clock()
-            if now >= next_metrics:
+            if now >= next_metrics or (self.metrics_changed and now >= self.metrics_written + METRICS_MIN_GAP_SECONDS):
                 self._write_metrics()
                 next_metrics = now + METRICS_SECONDS
             if watchdog and now >= next_ping:
@@ -213,6 +223,7 @@ class Watcher(object):
                     key = "%d:%d" % (pid, stat["starttime"])
                     if key in self.born or len(self.born) < BORN_MAX:  # the death beats a scan's first sight
                         self.born[key] = died + wall
+                        self.first_sight.discard(key)
             if young:
                 self.pending[ppid] = young
                 heapq.heappush(self.due, (max(young[0][1] + min_age, now + ROUND_GAP_SECONDS), ppid))
@@ -235,8 +246,9 @@ class Watcher(object):
             first_sight = time.time()
             for zombies in scan.zombies_by_parent.values():
                 for zombie in zombies:  # one whose exit was not seen: its age counts from now
-                    if len(self.born) < BORN_MAX:
-                        self.born.setdefault(zombie.key, first_sight)
+                    if zombie.key not in self.born and len(self.born) < BORN_MAX:
+                        self.born[zombie.key] = first_sight
+                        self.first_sight.add(zombie.key)
             return scan
 
         try:
@@ -266,16 +278,30 @@ class Watcher(object):
             ppid, outcome = parent["pid"], parent["outcome"]
             if partial:
                 self.not_before[ppid] = settle + (RECHECK_SECONDS if outcome in SETTLED else ROUND_GAP_SECONDS)
-            if parent["zombies_remaining"] == 0:
-                for zombie in scan.zombies_by_parent.get(ppid, ()):
-                    self.born.pop(zombie.key, None)
-            elif self.connector is not None and outcome in RECHECKED:
+            if parent["zombies_remaining"] < parent["zombies"]:
+                self._forget_gone(scan.zombies_by_parent.get(ppid, ()), parent["zombies_remaining"] == 0)
+            if parent["zombies_remaining"] and self.connector is not None and outcome in RECHECKED:
                 if outcome == "too_young":  # its oldest zombie is old enough by then
                     pause = max(policy.reap_min_age_seconds, policy.min_age_seconds, ROUND_GAP_SECONDS)
                 else:
                     pause = ROUND_GAP_SECONDS
                 self.rechecks[ppid] = settle + pause
                 heapq.heappush(self.due, (settle + pause, ppid))
+
+    def _forget_gone(self, zombies, all_gone):
+        """The zombies of a round that are gone (all of them, or those one peek no longer finds): their death to
+        reap is observed, and they are forgotten."""
+        now = time.time()
+        for zombie in zombies:
+            if not all_gone:
+                stat = read_stat(self.policy.proc_root, zombie.pid)
+                if stat is not None and stat["state"] == "Z" and stat["starttime"] == zombie.starttime:
+                    continue
+            died = self.born.pop(zombie.key, None)
+            if zombie.key in self.first_sight:
+                self.first_sight.discard(zombie.key)
+            elif died is not None:
+                self.delays.observe(now - died)
 
     def _full_round(self, reason):
         self.lost = False
@@ -288,6 +314,7 @@ class Watcher(object):
             self.leaks.forget_gone(policy.proc_root)
             keys = set(z.key for zombies in scan.zombies_by_parent.values() for z in zombies)
             self.born = dict((k, v) for k, v in self.born.items() if k in keys)
+            self.first_sight &= keys
             return scan
 
         result = self._round(scan_all, partial=False)
@@ -347,13 +374,17 @@ class Watcher(object):
 
     def _update_view(self, report, partial):
         self.view.update(report, partial)
-        self._write_metrics()
+        self.metrics_changed = True
+        if self.metrics_written is None or self.clock() >= self.metrics_written + METRICS_MIN_GAP_SECONDS:
+            self._write_metrics()
 
     def _write_metrics(self):
         path = self.settings["textfile"]
+        self.metrics_changed = False
+        self.metrics_written = self.clock()
         if not path:
             return
-        text = self.view.metrics(self.counts, self.connector is not None)
+        text = self.view.metrics(self.counts, self.connector is not None, self.delays, time.time())
         if text is None:
             return
         try:

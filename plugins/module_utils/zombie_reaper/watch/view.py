@@ -1,10 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, fleetops
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What watch mode knows of the node between full scans: each parent's latest report entry, and the metrics
-made of it (a round's own report covers only the parents it looked at)."""
-
-from ..metrics import format_metrics
+"""What watch mode knows of the node between full scans: each parent's latest report entry (a round's own report
+covers only the parents it looked at), and watch mode's metrics."""
 
 WATCH_COUNTERS = (
     ("exits", "Process exits seen on the proc connector."),
@@ -41,16 +39,25 @@ class View(object):
         return dict(self.last_report, parents=parents, outcomes=outcomes, zombies=sum(p["zombies"] for p in parents),
                     parents_with_zombies=len(parents))
 
-    def metrics(self, counts, exit_events):
-        """The exposition: the run's series from ``report()``, then watch mode's own."""
+    def metrics(self, counts, exit_events, delays, now):
+        """Watch mode's own series (a run's are its own file's: the two sit side by side in node_exporter's
+        directory, no series in both), None before the first round."""
         report = self.report()
         if report is None:
             return None
-        lines = [format_metrics(report)]
+        lines = ["# HELP zombie_reaper_watch_last_update_timestamp_seconds Unix time the watch last wrote this.\n"
+                 "# TYPE zombie_reaper_watch_last_update_timestamp_seconds gauge\n"
+                 "zombie_reaper_watch_last_update_timestamp_seconds %.3f\n" % now]
         for name, help_text in WATCH_COUNTERS:
             lines.append("# HELP zombie_reaper_watch_%s_total %s\n# TYPE zombie_reaper_watch_%s_total counter\n"
                          "zombie_reaper_watch_%s_total %d\n" % (name, help_text, name, name, counts[name]))
         lines.append("# HELP zombie_reaper_watch_exit_events 1 if exit events arrive, 0 when only full scans run.\n"
                      "# TYPE zombie_reaper_watch_exit_events gauge\nzombie_reaper_watch_exit_events %d\n"
                      % exit_events)
+        lines.append("# HELP zombie_reaper_watch_zombies Zombies left by the watch's latest look at each parent.\n"
+                     "# TYPE zombie_reaper_watch_zombies gauge\nzombie_reaper_watch_zombies %d\n"
+                     % report["zombies"])
+        lines.append(delays.exposition(
+            "zombie_reaper_watch_reap_delay_seconds",
+            "Seconds from a zombie's death (its exit event) to the round that saw it gone, since the watch started."))
         return "".join(lines)
