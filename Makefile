@@ -42,7 +42,7 @@ test-python:
 
 # The REAP rung's real-process tests again on a real aarch64 kernel (qemu-system-aarch64, emulated).
 test-aarch64:
-	./tests/aarch64/run.sh -q
+	./tests/aarch64/run.sh -q --durations=10
 
 test-ansible:
 	$(BIN)/pytest -q -p no:cacheprovider --durations=10 tests/ansible

@@ -49,10 +49,33 @@ def watch_command(python, module_utils, *options):
             "raise SystemExit(main())" % str(module_utils), "watch"] + list(options)
 
 
+def histogram_quantile(path, share):
+    """Prometheus' histogram_quantile() over the daemon's zombie_reaper_watch_reap_delay_seconds (linear within
+    a bucket), and its count: the daemon's own account, to set beside the driver's."""
+    buckets, count = [], 0
+    with open(path) as handle:
+        for line in handle:
+            if line.startswith("zombie_reaper_watch_reap_delay_seconds_bucket{le="):
+                bound = line.split('"')[1]
+                buckets.append((float("inf") if bound == "+Inf" else float(bound), int(line.rsplit(" ", 1)[1])))
+            elif line.startswith("zombie_reaper_watch_reap_delay_seconds_count "):
+                count = int(line.rsplit(" ", 1)[1])
+    if not count:
+        return float("nan"), 0
+    rank, lower, below = share * count, 0.0, 0
+    for bound, cumulative in buckets:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower, count
+            return lower + (bound - lower) * (rank - below) / max(1, cumulative - below), count
+        lower, below = bound, cumulative
+    return float("nan"), count
+
+
 def start_daemon(command_dir, limit, min_age, log):
     command = watch_command(sys.executable, command_dir, "--limit-subtree", str(limit), "--scope", "all",
                             "--ladder", "REAP:2", "--reap-min-age-seconds", str(min_age), "--confirm-seconds", "0",
-                            "--rescan-seconds", "300", "--log", log)
+                            "--rescan-seconds", "300", "--log", log, "--textfile", log + ".prom")
     daemon = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(log + ".journal", "wb"))
     deadline = time.monotonic() + 60
     while not (os.path.exists(log) and os.path.getsize(log)):  # its full scan at start is done
@@ -102,6 +125,7 @@ def measure(exits, command_dir, rate, seconds, min_age):
     with open(log + ".journal") as handle:
         status = handle.read().strip().splitlines()[-1]
     outcomes = {}  # each round's outcome for the leaking parent, counted: what to read when one is left
+    reap = {}
     events_lost = 0
     with open(log) as handle:
         for line in handle:
@@ -109,10 +133,19 @@ def measure(exits, command_dir, rate, seconds, min_age):
             events_lost = report["watch"]["events_lost"]
             for parent in report["parents"]:
                 outcomes[parent["outcome"]] = outcomes.get(parent["outcome"], 0) + 1
+                for sent in parent.get("signals") or ():
+                    if sent.get("signal") == "REAP":  # why REAP got where it did: its rounds, signals in the way
+                        for key in ("reaped", "rounds", "signals_passed_on"):
+                            reap[key] = reap.get(key, 0) + (sent.get(key) or 0)
+                        if sent.get("refused"):
+                            reap.setdefault("refused", []).append(sent["refused"])
+    daemon_p50, daemon_count = histogram_quantile(log + ".prom", 0.50)
+    daemon_p99 = histogram_quantile(log + ".prom", 0.99)[0]
     return dict(rate=rate, seconds=seconds, min_age=min_age, measured=len(latencies), before_ready=early,
+                daemon_counted=daemon_count, daemon_p50=daemon_p50, daemon_p99=daemon_p99,
                 left=len(outstanding), left_died=left[:5], p50=percentile(latencies, 0.50), p99=percentile(latencies, 0.99),
                 max=max(latencies) if latencies else float("nan"), daemon_cpu_percent=cpu, daemon_rss_mib=rss,
-                outcomes=outcomes, events_lost=events_lost, status=status)
+                outcomes=outcomes, reap=reap, events_lost=events_lost, status=status)
 
 
 def main():

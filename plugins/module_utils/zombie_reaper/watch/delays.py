@@ -5,7 +5,8 @@
 Only zombies whose death the event gave are counted: a zombie a scan found first has no known death."""
 
 # Seconds; reap_min_age_seconds (5 by default) plus a round is the expected delay, a timer period the old one.
-BUCKETS = (1.0, 2.0, 5.0, 6.0, 7.5, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0)
+# Finer around 5-6 s, where a node at the default should be.
+BUCKETS = (1.0, 2.0, 3.0, 5.0, 5.5, 6.0, 7.0, 8.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 
 
 class ReapDelays(object):

@@ -15,8 +15,9 @@ def test_buckets_are_cumulative_and_inf_counts_every_observation():
     series = parse(delays.exposition("zombie_reaper_watch_reap_delay_seconds", "help"))
     assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="1"}'] == "2"
     assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="5"}'] == "3"
+    assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="5.5"}'] == "4"
     assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="6"}'] == "4"
-    assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="7.5"}'] == "5"
+    assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="7"}'] == "5"
     assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="900"}'] == "5"
     assert series['zombie_reaper_watch_reap_delay_seconds_bucket{le="+Inf"}'] == "6"
     assert series["zombie_reaper_watch_reap_delay_seconds_count"] == "6"
