@@ -19,7 +19,7 @@ from ..engine import MODE_ACT, run
 from ..errors import LockBusy, NotRecorded, ReaperError
 from ..files import lock_exclusively
 from ..metrics import write_textfile
-from ..procfs import read_stat
+from ..procfs import read_stat, zombie_still_there
 from ..report import format_summary
 from ..scan import SCANNERS
 from .connector import ConnectorUnavailable, EventsLost, ProcConnector
@@ -278,8 +278,9 @@ class Watcher(object):
             ppid, outcome = parent["pid"], parent["outcome"]
             if partial:
                 self.not_before[ppid] = settle + (RECHECK_SECONDS if outcome in SETTLED else ROUND_GAP_SECONDS)
-            if parent["zombies_remaining"] < parent["zombies"]:
-                self._forget_gone(scan.zombies_by_parent.get(ppid, ()), parent["zombies_remaining"] == 0)
+            if parent["zombies_confirmed"] > parent["zombies_remaining"]:  # the round cleared some
+                every = parent["zombies_remaining"] == 0 and parent["zombies_confirmed"] == parent["zombies"]
+                self._forget_gone(scan.zombies_by_parent.get(ppid, ()), every)
             if parent["zombies_remaining"] and self.connector is not None and outcome in RECHECKED:
                 if outcome == "too_young":  # its oldest zombie is old enough by then
                     pause = max(policy.reap_min_age_seconds, policy.min_age_seconds, ROUND_GAP_SECONDS)
@@ -293,10 +294,8 @@ class Watcher(object):
         reap is observed, and they are forgotten."""
         now = time.time()
         for zombie in zombies:
-            if not all_gone:
-                stat = read_stat(self.policy.proc_root, zombie.pid)
-                if stat is not None and stat["state"] == "Z" and stat["starttime"] == zombie.starttime:
-                    continue
+            if not all_gone and zombie_still_there(self.policy.proc_root, zombie) is not None:
+                continue
             died = self.born.pop(zombie.key, None)
             if zombie.key in self.first_sight:
                 self.first_sight.discard(zombie.key)
