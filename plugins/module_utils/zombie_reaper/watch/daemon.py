@@ -276,12 +276,18 @@ class Watcher(object):
         policy = self.policy
         for parent in report["parents"]:
             ppid, outcome = parent["pid"], parent["outcome"]
+            cleared = parent["zombies_confirmed"] > parent["zombies_remaining"]
+            # A parent REAP is getting through but did not finish within its round (more zombies than one round
+            # reaps, a leaker faster than its rounds) is taken up again soon, not left for RECHECK_SECONDS.
+            getting_through = outcome == "persisting" and cleared
             if partial:
-                self.not_before[ppid] = settle + (RECHECK_SECONDS if outcome in SETTLED else ROUND_GAP_SECONDS)
-            if parent["zombies_confirmed"] > parent["zombies_remaining"]:  # the round cleared some
+                settled = outcome in SETTLED and not getting_through
+                self.not_before[ppid] = settle + (RECHECK_SECONDS if settled else ROUND_GAP_SECONDS)
+            if cleared:
                 every = parent["zombies_remaining"] == 0 and parent["zombies_confirmed"] == parent["zombies"]
                 self._forget_gone(scan.zombies_by_parent.get(ppid, ()), every)
-            if parent["zombies_remaining"] and self.connector is not None and outcome in RECHECKED:
+            rechecked = outcome in RECHECKED or getting_through
+            if parent["zombies_remaining"] and self.connector is not None and rechecked:
                 if outcome == "too_young":  # its oldest zombie is old enough by then
                     pause = max(policy.reap_min_age_seconds, policy.min_age_seconds, ROUND_GAP_SECONDS)
                 else:
