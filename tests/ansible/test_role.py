@@ -266,22 +266,18 @@ def test_watch_mode_installs_its_notify_service_beside_the_timer_and_absent_remo
     assert "PrivateNetwork=yes" in timer_service and "AmbientCapabilities=CAP_KILL CAP_SYS_PTRACE" in timer_service
     assert read_config(str(prefix / "etc/zombie-reaper/reaper.conf"))["rescan_seconds"] == "120"
     assert_exposure_within_readme(unit, "watch mode (`zombie_reaper_watch: true`)")
-    # Without a textfile directory: the watch alone, writing no metrics, and the publisher's units gone.
+    # Off: its units go, and its published metrics with them.
+    (prefix / "var/lib/ne/zombie_reaper_watch.prom").write_text("zombie_reaper_watch_exit_events 1\n")
+    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/ne")
+    assert sorted(p.name for p in units.iterdir()) == ["zombie-reaper.service", "zombie-reaper.timer"]
+    assert not (prefix / "var/lib/ne/zombie_reaper_watch.prom").exists()
+    # Without a textfile directory: the watch alone, writing no metrics, no publisher; absent: everything goes.
     apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
                zombie_reaper_textfile_dir="")
     assert sorted(p.name for p in units.iterdir()) == [
         "zombie-reaper-watch.service", "zombie-reaper.service", "zombie-reaper.timer"]
     assert ("ExecStart=/usr/local/bin/zombie-reaper watch --runtime-records "
             "/var/lib/zombie-reaper/runtime-records.json --textfile=") in unit.read_text().splitlines()
-    # Off again: its units go, and its published metrics with them; absent: everything goes.
-    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
-               zombie_reaper_textfile_dir="/var/lib/ne")
-    (prefix / "var/lib/ne/zombie_reaper_watch.prom").write_text("zombie_reaper_watch_exit_events 1\n")
-    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_textfile_dir="/var/lib/ne")
-    assert sorted(p.name for p in units.iterdir()) == ["zombie-reaper.service", "zombie-reaper.timer"]
-    assert not (prefix / "var/lib/ne/zombie_reaper_watch.prom").exists()
-    apply_role(prefix, tmp_path, zombie_reaper_scheduler="systemd", zombie_reaper_watch=True,
-               zombie_reaper_textfile_dir="/var/lib/ne")
     apply_role(prefix, tmp_path, zombie_reaper_state="absent", zombie_reaper_textfile_dir="/var/lib/ne")
     assert files_below(prefix) == []
 
