@@ -9,7 +9,7 @@ export CONTAINERS_CONF := $(CURDIR)/molecule/containers.conf
 SANITY_ROOT := /tmp/fleetops-sanity/ansible_collections/fleetops/zombie_reaper
 
 .PHONY: setup images demo demo-sandbox test test-python test-aarch64 test-ansible molecule fleet-smoke lint sanity bench \
-	fleet fleet-down fleet-bench clean
+	fleet fleet-down fleet-bench ee clean
 
 setup:
 	@./scripts/setup.sh
@@ -79,7 +79,11 @@ fleet-bench: images
 	./scripts/fleet.sh up $(FLEET_NODES)
 	$(BIN)/python bench/fleet_scale.py; status=$$?; ./scripts/fleet.sh down; exit $$status
 
-# make fleet-bench's smoke: six nodes, audited and reaped over SSH (tests/fleet).
+# The execution environment (ansible-builder 3 on a base built here; scripts/ee.sh).
+ee: setup
+	./scripts/ee.sh
+
+# make fleet-bench's smoke: six nodes, audited and reaped over SSH (tests/fleet), the audit also in the EE.
 fleet-smoke: images
 	$(BIN)/pytest -q -p no:cacheprovider tests/fleet
 

@@ -2,7 +2,11 @@
 exec, no network), audited and reaped by the playbooks. Every node and tenant is the test's own container."""
 
 import json
+import re
+import shutil
 import subprocess
+import sys
+import time
 
 import ansible_runner
 import pytest
@@ -11,6 +15,7 @@ from conftest import ROOT, ansible_env, patience
 
 INVENTORY = ROOT / ".cache" / "fleet" / "inventory.ini"
 FLEET = ROOT / "scripts" / "fleet.sh"
+GATEWAY = ROOT / "scripts" / "fleet_gateway.py"
 
 
 def node(number):
@@ -88,6 +93,61 @@ def test_audit_as_awx_runs_it_through_ansible_runner_hands_the_fleet_to_the_work
     assert summary["failed_hosts"] == [node(4), node(5), node(6)], summary
     assert summary["hosts"][node(3)]["zombies"] == 2 and summary["hosts"][node(3)]["outcomes"] == {"protected": 1}
     assert "hidepid=" in summary["hosts"][node(4)]["msg"]
+
+
+def audit_summary(run):
+    """The fleet summary an ansible-runner audit handed to set_stats, as AWX reads it from the stats event."""
+    stats = [e["event_data"].get("artifact_data", {}) for e in run.events if e["event"] == "playbook_on_stats"]
+    assert len(stats) == 1 and "zombie_reaper_fleet" in stats[0], (run.status, run.stdout.read()[-3000:])
+    return stats[0]["zombie_reaper_fleet"]
+
+
+def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet(fleet, tmp_path):
+    """AWX and Automation Platform run the job inside an execution environment: scripts/ee.sh builds ours
+    (ansible-builder on a base made here, no registry, no network), ansible-runner runs the collection's audit
+    playbook in it by its name, and the nodes are reached through scripts/fleet_gateway.py's Unix sockets
+    (still no network). The summary is the one the same audit gives from the bare controller."""
+    built = subprocess.run([str(ROOT / "scripts" / "ee.sh")], cwd=ROOT, capture_output=True, text=True,
+                           timeout=patience(900), check=False)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    image = built.stdout.split()[-1]
+    (tmp_path / "bare").mkdir()
+    bare = audit_summary(ansible_runner.run(
+        private_data_dir=str(tmp_path / "bare"), project_dir=str(ROOT), playbook="playbooks/audit.yml",
+        inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, quiet=True,
+        timeout=patience(600)))
+    gateway_dir = tmp_path / "gateway"
+    gateway_dir.mkdir()
+    shutil.copy(INVENTORY.parent / "id_ed25519", gateway_dir / "id_ed25519")
+    inventory = INVENTORY.read_text()
+    inventory = re.sub(r"^ansible_ssh_private_key_file=.*$", "ansible_ssh_private_key_file=/gateway/id_ed25519",
+                       inventory, flags=re.M)
+    inventory = re.sub(r'ProxyCommand="[^"]*"', 'ProxyCommand="socat STDIO UNIX-CONNECT:/gateway/%h.sock"',
+                       inventory)
+    assert "socat STDIO" in inventory and "podman exec" not in inventory.split("[workers]")[1], inventory
+    private = tmp_path / "ee"
+    (private / "inventory").mkdir(parents=True)
+    (private / "inventory" / "hosts").write_text(inventory)
+    gateway = subprocess.Popen([sys.executable, str(GATEWAY), str(gateway_dir)] + [node(i) for i in range(1, 7)])
+    try:
+        deadline = time.monotonic() + patience(30)
+        while not (gateway_dir / (node(6) + ".sock")).exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run = ansible_runner.run(
+            private_data_dir=str(private), playbook="fleetops.zombie_reaper.audit", quiet=True,
+            process_isolation=True, process_isolation_executable="podman", container_image=image,
+            container_volume_mounts=["%s:/gateway" % gateway_dir], container_options=["--network=none", "--user=root"],
+            timeout=patience(600))
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=patience(30))
+    assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]  # the broken nodes, after the table
+    inside = audit_summary(run)
+    for summary in (inside, bare):  # the one figure that moves between two audits: a node's PIDs in use now
+        for host in summary["hosts"].values():
+            host.pop("pids_used_percent", None)
+    assert inside == bare, (inside, bare)
+    assert inside["failed_hosts"] == [node(4), node(5), node(6)] and inside["hosts"][node(3)]["zombies"] == 2
 
 
 def test_deploy_then_remove_over_ssh_list_every_node_and_why_the_broken_ones_were_not_done(fleet):
