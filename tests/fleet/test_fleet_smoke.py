@@ -88,36 +88,34 @@ def test_audit_as_awx_runs_it_through_ansible_runner_hands_the_fleet_to_the_work
     table = [e["event_data"]["res"]["msg"] for e in events
              if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "Print the fleet table"]
     assert len(table) == 1 and table[0][0].startswith("HOST "), table
-    fleet_stats = [e["event_data"].get("artifact_data", {}) for e in events if e["event"] == "playbook_on_stats"]
-    summary = fleet_stats[0]["zombie_reaper_fleet"]
+    summary = fleet_summary(run)
     assert summary["failed_hosts"] == [node(4), node(5), node(6)], summary
     assert summary["hosts"][node(3)]["zombies"] == 2 and summary["hosts"][node(3)]["outcomes"] == {"protected": 1}
     assert "hidepid=" in summary["hosts"][node(4)]["msg"]
 
 
-def audit_summary(run):
-    """The fleet summary an ansible-runner audit handed to set_stats, as AWX reads it from the stats event."""
+def fleet_summary(run):
+    """The fleet summary an audit or reap through ansible-runner handed to set_stats, as AWX reads it."""
     stats = [e["event_data"].get("artifact_data", {}) for e in run.events if e["event"] == "playbook_on_stats"]
     assert len(stats) == 1 and "zombie_reaper_fleet" in stats[0], (run.status, run.stdout.read()[-3000:])
     return stats[0]["zombie_reaper_fleet"]
 
 
-def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet(fleet, tmp_path):
-    """AWX and Automation Platform run the job inside an execution environment: scripts/ee.sh builds ours
-    (ansible-builder on a base made here, no registry, no network), ansible-runner runs the collection's audit
-    playbook in it by its name, and the nodes are reached through scripts/fleet_gateway.py's Unix sockets
-    (still no network). The summary is the one the same audit gives from the bare controller."""
+@pytest.fixture(scope="module")
+def ee_image():
+    """The execution environment scripts/ee.sh builds (ansible-builder on a base made here: no registry, no
+    network), rebuilt only when its recipe or the collection changed."""
     built = subprocess.run([str(ROOT / "scripts" / "ee.sh")], cwd=ROOT, capture_output=True, text=True,
                            timeout=patience(900), check=False)
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-    image = built.stdout.split()[-1]
-    (tmp_path / "bare").mkdir()
-    bare = audit_summary(ansible_runner.run(
-        private_data_dir=str(tmp_path / "bare"), project_dir=str(ROOT), playbook="playbooks/audit.yml",
-        inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, quiet=True,
-        timeout=patience(600)))
-    gateway_dir = tmp_path / "gateway"
-    gateway_dir.mkdir()
+    return built.stdout.split()[-1]
+
+
+def run_in_ee(image, work, playbook_name, extravars=None):
+    """The collection's playbook, by name, run by ansible-runner in the EE as AWX runs a job (process isolation,
+    podman, --network=none); the nodes reached through scripts/fleet_gateway.py's Unix sockets (no network)."""
+    gateway_dir = work / "gateway"
+    gateway_dir.mkdir(parents=True)
     shutil.copy(INVENTORY.parent / "id_ed25519", gateway_dir / "id_ed25519")
     inventory = INVENTORY.read_text()
     inventory = re.sub(r"^ansible_ssh_private_key_file=.*$", "ansible_ssh_private_key_file=/gateway/id_ed25519",
@@ -125,7 +123,7 @@ def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet
     inventory = re.sub(r'ProxyCommand="[^"]*"', 'ProxyCommand="socat STDIO UNIX-CONNECT:/gateway/%h.sock"',
                        inventory)
     assert "socat STDIO" in inventory and "podman exec" not in inventory.split("[workers]")[1], inventory
-    private = tmp_path / "ee"
+    private = work / "runner"
     (private / "inventory").mkdir(parents=True)
     (private / "inventory" / "hosts").write_text(inventory)
     gateway = subprocess.Popen([sys.executable, str(GATEWAY), str(gateway_dir)] + [node(i) for i in range(1, 7)])
@@ -133,21 +131,49 @@ def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet
         deadline = time.monotonic() + patience(30)
         while not (gateway_dir / (node(6) + ".sock")).exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        run = ansible_runner.run(
-            private_data_dir=str(private), playbook="fleetops.zombie_reaper.audit", quiet=True,
-            process_isolation=True, process_isolation_executable="podman", container_image=image,
+        return ansible_runner.run(
+            private_data_dir=str(private), playbook="fleetops.zombie_reaper." + playbook_name, extravars=extravars,
+            quiet=True, process_isolation=True, process_isolation_executable="podman", container_image=image,
             container_volume_mounts=["%s:/gateway" % gateway_dir], container_options=["--network=none", "--user=root"],
             timeout=patience(600))
     finally:
         gateway.terminate()
         gateway.wait(timeout=patience(30))
+
+
+def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet(fleet, ee_image, tmp_path):
+    """The audit, run in the EE, gives the summary the same audit gives from the bare controller."""
+    (tmp_path / "bare").mkdir()
+    bare = fleet_summary(ansible_runner.run(
+        private_data_dir=str(tmp_path / "bare"), project_dir=str(ROOT), playbook="playbooks/audit.yml",
+        inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, quiet=True,
+        timeout=patience(600)))
+    run = run_in_ee(ee_image, tmp_path / "ee", "audit")
     assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]  # the broken nodes, after the table
-    inside = audit_summary(run)
+    inside = fleet_summary(run)
     for summary in (inside, bare):  # the one figure that moves between two audits: a node's PIDs in use now
         for host in summary["hosts"].values():
             host.pop("pids_used_percent", None)
     assert inside == bare, (inside, bare)
     assert inside["failed_hosts"] == [node(4), node(5), node(6)] and inside["hosts"][node(3)]["zombies"] == 2
+
+
+def test_reap_in_the_execution_environment_clears_a_new_burst_as_the_bare_controller_did(fleet, ee_image, tmp_path):
+    """The reap test above cleared node 1; a second tenant there leaves 20 new zombies, and reap.yml run in the EE
+    clears them in place (the tenant not restarted), the rest of the fleet as from the bare controller."""
+    on_node(1, "setsid -f unshare --pid --fork --mount-proc /usr/bin/python3 /usr/local/lib/tenant.py burst 20 ee")
+    deadline = time.monotonic() + patience(30)
+    while zombies_on(1) < 20 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert zombies_on(1) == 20
+    tenant = on_node(1, "pgrep -f 'tenant.py burst 20 ee$'").strip()
+    run = run_in_ee(ee_image, tmp_path, "reap", {"reap_serial": [1, 5], "reap_args": {"confirm_seconds": 1}})
+    assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]
+    summary = fleet_summary(run)
+    assert zombies_on(1) == 0 and on_node(1, "pgrep -f 'tenant.py burst 20 ee$'").strip() == tenant, summary
+    assert summary["hosts"][node(1)]["outcomes"] == {"reaped": 1}, summary
+    assert summary["hosts"][node(3)]["outcomes"] == {"protected": 1} and zombies_on(3) == 2, summary
+    assert summary["failed_hosts"] == [node(4), node(5), node(6)], summary
 
 
 def test_deploy_then_remove_over_ssh_list_every_node_and_why_the_broken_ones_were_not_done(fleet):
