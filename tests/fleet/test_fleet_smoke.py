@@ -6,12 +6,11 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 
 import ansible_runner
 import pytest
 
-from conftest import ROOT, ansible_env, patience
+from conftest import ROOT, ansible_env, patience, wait_until
 
 INVENTORY = ROOT / ".cache" / "fleet" / "inventory.ini"
 FLEET = ROOT / "scripts" / "fleet.sh"
@@ -77,12 +76,17 @@ def test_reap_clears_the_tenants_zombies_without_restarting_them_and_the_rest_of
     assert rows[node(4)].startswith("FAILED: ") and rows[node(6)].startswith("UNREACHABLE: "), rows
 
 
+def audit_through_ansible_runner(private_data_dir):
+    """The checkout's audit playbook run by ansible-runner on this controller (no container)."""
+    return ansible_runner.run(private_data_dir=str(private_data_dir), project_dir=str(ROOT),
+                              playbook="playbooks/audit.yml", inventory=str(INVENTORY),
+                              envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, quiet=True, timeout=patience(600))
+
+
 def test_audit_as_awx_runs_it_through_ansible_runner_hands_the_fleet_to_the_workflow(fleet, tmp_path):
     """AWX and Automation Platform run a job through ansible-runner (its event stream, its display callback) and
     read the playbook's set_stats from the stats event: the same audit, read that way."""
-    run = ansible_runner.run(private_data_dir=str(tmp_path), project_dir=str(ROOT), playbook="playbooks/audit.yml",
-                             inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")},
-                             quiet=True, timeout=patience(600))
+    run = audit_through_ansible_runner(tmp_path)
     assert run.status == "failed" and run.rc == 2  # the broken nodes fail, after the table
     events = list(run.events)
     table = [e["event_data"]["res"]["msg"] for e in events
@@ -128,9 +132,7 @@ def run_in_ee(image, work, playbook_name, extravars=None):
     (private / "inventory" / "hosts").write_text(inventory)
     gateway = subprocess.Popen([sys.executable, str(GATEWAY), str(gateway_dir)] + [node(i) for i in range(1, 7)])
     try:
-        deadline = time.monotonic() + patience(30)
-        while not (gateway_dir / (node(6) + ".sock")).exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        assert wait_until((gateway_dir / (node(6) + ".sock")).exists, 30)
         return ansible_runner.run(
             private_data_dir=str(private), playbook="fleetops.zombie_reaper." + playbook_name, extravars=extravars,
             quiet=True, process_isolation=True, process_isolation_executable="podman", container_image=image,
@@ -144,10 +146,7 @@ def run_in_ee(image, work, playbook_name, extravars=None):
 def test_audit_in_the_execution_environment_hands_awx_the_bare_controllers_fleet(fleet, ee_image, tmp_path):
     """The audit, run in the EE, gives the summary the same audit gives from the bare controller."""
     (tmp_path / "bare").mkdir()
-    bare = fleet_summary(ansible_runner.run(
-        private_data_dir=str(tmp_path / "bare"), project_dir=str(ROOT), playbook="playbooks/audit.yml",
-        inventory=str(INVENTORY), envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, quiet=True,
-        timeout=patience(600)))
+    bare = fleet_summary(audit_through_ansible_runner(tmp_path / "bare"))
     run = run_in_ee(ee_image, tmp_path / "ee", "audit")
     assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]  # the broken nodes, after the table
     inside = fleet_summary(run)
@@ -162,10 +161,7 @@ def test_reap_in_the_execution_environment_clears_a_new_burst_as_the_bare_contro
     """The reap test above cleared node 1; a second tenant there leaves 20 new zombies, and reap.yml run in the EE
     clears them in place (the tenant not restarted), the rest of the fleet as from the bare controller."""
     on_node(1, "setsid -f unshare --pid --fork --mount-proc /usr/bin/python3 /usr/local/lib/tenant.py burst 20 ee")
-    deadline = time.monotonic() + patience(30)
-    while zombies_on(1) < 20 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert zombies_on(1) == 20
+    assert wait_until(lambda: zombies_on(1) >= 20, 30) and zombies_on(1) == 20
     tenant = on_node(1, "pgrep -f 'tenant.py burst 20 ee$'").strip()
     run = run_in_ee(ee_image, tmp_path, "reap", {"reap_serial": [1, 5], "reap_args": {"confirm_seconds": 1}})
     assert run.status == "failed" and run.rc == 2, run.stdout.read()[-3000:]
