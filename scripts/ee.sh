@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The execution environment AWX / Automation Platform would run this collection's playbooks in, built here with
 # no registry: ansible-builder 3 on a base image of our own.
-#   1. localhost/fleetops-ee-root: a Debian 12 root from debootstrap (python3, pip, ssh client, socat), imported.
+#   1. localhost/fleetops-node:ee: a Debian 12 root from debootstrap with pip and socat (molecule/images/build.sh).
 #   2. localhost/fleetops-ee-base: that root plus ansible-core and ansible-runner (and what ansible-builder's own
 #      steps pip-install: bindep, PyYAML, packaging, dumb-init), from wheels made here into the build context and
 #      installed with --no-index (a build container does not see this machine's pip settings); PIP_NO_INDEX stays
@@ -16,8 +16,6 @@ ROOT=$PWD
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/molecule/containers.conf}
 BIN=${BIN:-$ROOT/.venv/bin}
 WORK=$ROOT/.cache/ee
-DEBOOTSTRAP_CACHE=/var/cache/fleetops-debootstrap
-PACKAGES=python3,python3-pip,openssh-client,socat,ca-certificates
 # the controller's own versions (requirements-dev.txt), so the EE runs what the bare controller runs
 CORE=$(sed -n 's/^ansible-core==//p' requirements-dev.txt)
 RUNNER=$(sed -n 's/^ansible-runner==//p' requirements-dev.txt)
@@ -27,20 +25,8 @@ EE=localhost/fleetops-zombie-reaper-ee:latest
 label_of() { podman image inspect --format '{{ index .Labels "fleetops.recipe" }}' "$1" 2>/dev/null || true; }
 
 mkdir -p "$WORK"
-root_recipe=$(echo "bookworm $PACKAGES" | sha256sum | cut -c1-16)
-if [ "$(label_of localhost/fleetops-ee-root:latest)" != "$root_recipe" ]; then
-    echo "ee: building localhost/fleetops-ee-root ($root_recipe) from $(scripts/debian-mirror.sh)"
-    root=$(mktemp -d /var/tmp/fleetops-ee-root.XXXXXX)
-    trap 'rm -rf "$root" "$root.log"' EXIT
-    mkdir -p "$DEBOOTSTRAP_CACHE"
-    debootstrap --variant=minbase --cache-dir="$DEBOOTSTRAP_CACHE" --include="$PACKAGES" bookworm "$root" \
-        "$(scripts/debian-mirror.sh)" > "$root.log" 2>&1 || { tail -20 "$root.log"; exit 1; }
-    rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
-    tar -C "$root" --numeric-owner -c . | podman import --quiet --change "CMD [\"bash\"]" \
-        --change "LABEL fleetops.recipe=$root_recipe" - localhost/fleetops-ee-root:latest >/dev/null
-    rm -rf "$root" "$root.log"
-    trap - EXIT
-fi
+molecule/images/build.sh ee >&2
+root_recipe=$(label_of localhost/fleetops-node:ee)
 
 base_recipe=$( { echo "$root_recipe ${WHEELS[*]}"; cat "$0"; } | sha256sum | cut -c1-16)
 if [ "$(label_of localhost/fleetops-ee-base:latest)" != "$base_recipe" ]; then
@@ -49,7 +35,7 @@ if [ "$(label_of localhost/fleetops-ee-base:latest)" != "$base_recipe" ]; then
     "$BIN/pip" wheel --quiet --disable-pip-version-check -w "$WORK/base/wheels" "${WHEELS[@]}" 2>&1 \
         | { grep -v '^WARNING: Location' || true; }
     cat > "$WORK/base/Containerfile" <<EOF
-FROM localhost/fleetops-ee-root:latest
+FROM localhost/fleetops-node:ee
 COPY wheels/ /tmp/wheels/
 RUN python3 -m pip install --no-index --find-links /tmp/wheels --break-system-packages --no-cache-dir \\
         --root-user-action=ignore ${WHEELS[*]} && rm -rf /tmp/wheels

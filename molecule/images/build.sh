@@ -5,16 +5,19 @@
 #   localhost/fleetops-node:cron      no systemd, cron, the cron flavour
 #   localhost/fleetops-node:containerd  the systemd flavour plus Debian's containerd 1.6 and runc: a worker
 #                                      node whose pods containerd runs (the containerd_* scenarios)
+#   localhost/fleetops-node:ee        no init, plus pip and socat: the root of the execution environment
+#                                      (scripts/ee.sh; only built when asked for)
 # Each image carries the sha256 of its recipe as a label and is rebuilt only when that changes.
-# Usage: molecule/images/build.sh [systemd|cron|containerd ...]   (default: all)
+# Usage: molecule/images/build.sh [systemd|cron|containerd|ee ...]   (default: the three node flavours)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/molecule/containers.conf}
 SUITE=bookworm
 COMMON=python3,procps,util-linux,openssh-server,logrotate,cron
-declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="" [containerd]="systemd,systemd-sysv,dbus,containerd,runc")
+declare -A EXTRA=([systemd]="systemd,systemd-sysv,dbus" [cron]="" [containerd]="systemd,systemd-sysv,dbus,containerd,runc"
+    [ee]="python3-pip,socat,ca-certificates")
 # The image's CMD as a JSON array (molecule and the demo pass their own command too).
-declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"' [containerd]='"/sbin/init"')
+declare -A INIT=([systemd]='"/sbin/init"' [cron]='"/usr/sbin/cron", "-f"' [containerd]='"/sbin/init"' [ee]='"bash"')
 CACHE=/var/cache/fleetops-debootstrap
 
 build() {
@@ -45,6 +48,6 @@ build() {
 flavours=("$@")
 [ ${#flavours[@]} -gt 0 ] || flavours=(systemd cron containerd)
 for flavour in "${flavours[@]}"; do
-    [ -n "${INIT[$flavour]:-}" ] || { echo "images: unknown flavour $flavour (systemd|cron|containerd)" >&2; exit 2; }
+    [ -n "${INIT[$flavour]:-}" ] || { echo "images: unknown flavour $flavour (systemd|cron|containerd|ee)" >&2; exit 2; }
     build "$flavour"
 done
